@@ -1,0 +1,212 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/experimenter"
+	"github.com/jetstream-beam/jetstream/pipeline"
+	"github.com/jetstream-beam/jetstream/samples"
+	"github.com/jetstream-beam/jetstream/warehouse"
+)
+
+// DefaultWarehouse is the local warehouse `jetstream sample-data` writes.
+const DefaultWarehouse = "duckdb:sample/mozdata.duckdb"
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "analyse an experiment over a range of analysis dates and publish the results",
+		Description: "Without flags, analyses the bundled sample experiment on the local sample warehouse\n" +
+			"(generate it first with `jetstream sample-data`) over its whole duration.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample"},
+			&cli.StringFlag{Name: "config", Usage: "Jetstream config TOML named <slug>.toml; default: the bundled sample's"},
+			&cli.StringFlag{Name: "warehouse", Value: DefaultWarehouse, Usage: "warehouse URL (duckdb:PATH)"},
+			&cli.StringFlag{Name: "dataset", Value: "mozanalysis", Usage: "dataset (schema) for enrollments tables"},
+			&cli.StringFlag{Name: "events-table", Value: "mozdata.telemetry.events", Usage: "table with the enrollment and exposure events"},
+			&cli.StringFlag{Name: "date", Usage: "analyse this single date (YYYY-MM-DD), as the daily run does"},
+			&cli.StringFlag{Name: "from", Usage: "first analysis date (default: the experiment's start date)"},
+			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
+			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
+			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables and published JSON"},
+			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := runOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			return Run(c.Context, opts, c.App.Writer)
+		},
+	}
+}
+
+// RunOptions are the inputs of one run.
+type RunOptions struct {
+	ExperimentFile string // "" = bundled sample
+	ConfigFile     string // "" = bundled sample
+	Warehouse      string
+	Dataset        string
+	EventsTable    string
+	From, To       time.Time // zero = from the experiment's dates
+	Periods        []configs.Period
+	Output         string
+	Seed           uint64
+	Now            time.Time // the clock that decides Live/Complete and "yesterday"
+}
+
+func runOptionsFrom(c *cli.Context) (RunOptions, error) {
+	o := RunOptions{
+		ExperimentFile: c.String("experiment"),
+		ConfigFile:     c.String("config"),
+		Warehouse:      c.String("warehouse"),
+		Dataset:        c.String("dataset"),
+		EventsTable:    c.String("events-table"),
+		Output:         c.String("output"),
+		Seed:           c.Uint64("seed"),
+		Now:            time.Now().UTC(),
+	}
+	var err error
+	if d := c.String("date"); d != "" {
+		if c.IsSet("from") || c.IsSet("to") {
+			return o, fmt.Errorf("--date cannot be combined with --from or --to")
+		}
+		if o.From, err = parseDate("--date", d); err != nil {
+			return o, err
+		}
+		o.To = o.From
+	}
+	if d := c.String("from"); d != "" {
+		if o.From, err = parseDate("--from", d); err != nil {
+			return o, err
+		}
+	}
+	if d := c.String("to"); d != "" {
+		if o.To, err = parseDate("--to", d); err != nil {
+			return o, err
+		}
+	}
+	for _, p := range c.StringSlice("period") {
+		period, err := configs.ParsePeriod(p)
+		if err != nil {
+			return o, fmt.Errorf("--period: %w", err)
+		}
+		o.Periods = append(o.Periods, period)
+	}
+	if o.Output == "" {
+		return o, fmt.Errorf("--output must not be empty")
+	}
+	return o, nil
+}
+
+func parseDate(flag, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return t, fmt.Errorf("%s: want a date as YYYY-MM-DD, got %q", flag, s)
+	}
+	return t, nil
+}
+
+// Run analyses one experiment: resolve, plan, prepare the warehouse, run the pipeline,
+// publish, summarise. Nothing is published unless the whole pipeline succeeds.
+func Run(ctx context.Context, o RunOptions, out io.Writer) error {
+	a, err := loadAnalysis(o)
+	if err != nil {
+		return err
+	}
+	from, to := o.From, o.To
+	if from.IsZero() {
+		from = a.StartDate
+	}
+	if to.IsZero() {
+		to = a.EndDate
+		if to.IsZero() || to.After(o.Now) {
+			to = o.Now.Truncate(24*time.Hour).AddDate(0, 0, -1)
+		}
+	}
+	client, err := warehouse.Open(o.Warehouse)
+	if err != nil {
+		return err
+	}
+	plan, err := pipeline.NewPlan([]*configs.Analysis{a}, client.Dialect(), pipeline.Options{
+		From: from, To: to, Periods: o.Periods,
+		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range plan.Skipped {
+		fmt.Fprintf(out, "skipping %s: %s\n", s.Slug, s.Reason)
+	}
+	if len(plan.Queries) == 0 {
+		fmt.Fprintln(out, "nothing to analyse")
+		return nil
+	}
+	for _, ep := range plan.Experiments {
+		if err := ensureEnrollments(ctx, client, o.Dataset, ep.Enrollments); err != nil {
+			return err
+		}
+	}
+	if err := runAndPublish(ctx, plan, o.Output); err != nil {
+		return err
+	}
+	return summarise(out, plan, o)
+}
+
+// loadAnalysis reads the experiment and its config and resolves them.
+func loadAnalysis(o RunOptions) (*configs.Analysis, error) {
+	expData, expName := samples.ExperimentJSON, "bundled sample experiment"
+	if o.ExperimentFile != "" {
+		data, err := os.ReadFile(o.ExperimentFile)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: %w", err)
+		}
+		expData, expName = data, o.ExperimentFile
+	}
+	var spec *configs.Spec
+	var err error
+	if o.ConfigFile == "" {
+		spec, err = configs.Parse(samples.ConfigName, samples.ConfigTOML)
+	} else {
+		spec, err = configs.LoadFile(o.ConfigFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	exps, err := experimenter.Parse(expData, o.Now)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", expName, err)
+	}
+	slug := strings.TrimSuffix(filepath.Base(spec.File), ".toml")
+	for _, e := range exps {
+		if e.Slug == slug || len(exps) == 1 && o.ConfigFile == "" {
+			return configs.Resolve(spec, e)
+		}
+	}
+	return nil, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
+}
+
+// ensureEnrollments creates the experiment's enrollments table once, as Jetstream does
+// (WRITE_EMPTY): an existing table is kept.
+func ensureEnrollments(ctx context.Context, c warehouse.Client, dataset string, e warehouse.Enrollments) error {
+	exists, err := c.TableExists(ctx, dataset, e.TableName())
+	if err != nil || exists {
+		return err
+	}
+	d := c.Dialect()
+	if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(dataset)); err != nil {
+		return err
+	}
+	return c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), e.Query(d)))
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

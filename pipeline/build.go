@@ -1,0 +1,40 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/jetstream-beam/jetstream/transforms"
+)
+
+// Build adds the whole analysis of a plan to the pipeline: read per-client rows, tally per
+// (cell, branch), estimate each statistic once per branch, compare every ordered pair of
+// branches, and write one statistics table per experiment, period and window into dir,
+// plus each experiment's error log.
+func Build(s beam.Scope, plan *Plan, dir string) {
+	s = s.Scope("Analysis")
+	queries := beam.CreateList(s, plan.Queries)
+	values := transforms.ReadClients(s, queries)
+	tallies := transforms.TallyPerBranch(s, values)
+	estimates, errs := transforms.Estimate(s, plan.Config, tallies)
+	rows := transforms.CompareBranches(s, plan.Config, estimates)
+	transforms.WriteTables(s, dir, rows)
+	transforms.WriteErrors(s, dir, errs)
+}
+
+// Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option
+// (Prism, in-process, by default), writing tables into dir.
+func Run(ctx context.Context, plan *Plan, dir string) error {
+	if len(plan.Queries) == 0 {
+		return fmt.Errorf("the plan has nothing to compute")
+	}
+	p, s := beam.NewPipelineWithRoot()
+	Build(s, plan, dir)
+	if err := beamx.Run(ctx, p); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	return nil
+}

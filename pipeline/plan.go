@@ -1,0 +1,223 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/statistics"
+	"github.com/jetstream-beam/jetstream/transforms"
+	"github.com/jetstream-beam/jetstream/warehouse"
+)
+
+// Options of a plan.
+type Options struct {
+	From, To    time.Time        // analysis dates, inclusive (a daily run has From == To)
+	Periods     []configs.Period // periods to compute; empty means all
+	Warehouse   string           // warehouse URL the pipeline reads from
+	Dataset     string           // dataset for the enrollments tables, e.g. mozanalysis
+	EventsTable string           // enrollment and exposure events, e.g. mozdata.telemetry.events
+	Seed        uint64           // base seed; every cell derives its own from it
+}
+
+// Plan is everything one pipeline run computes.
+type Plan struct {
+	Experiments []ExperimentPlan
+	Skipped     []Skip
+	Queries     []transforms.Query
+	Config      transforms.Config
+}
+
+// ExperimentPlan is the part of the plan for one experiment.
+type ExperimentPlan struct {
+	Analysis    *configs.Analysis
+	Dates       Dates
+	TableSlug   string
+	Windows     []Window
+	Enrollments warehouse.Enrollments
+}
+
+// Skip records an experiment that is not analysed, and why.
+type Skip struct {
+	Slug   string
+	Reason string
+}
+
+// NewPlan decides which windows of which experiments are due between opts.From and opts.To
+// and renders their warehouse queries in the dialect d.
+func NewPlan(analyses []*configs.Analysis, d warehouse.Dialect, opts Options) (*Plan, error) {
+	if opts.To.Before(opts.From) {
+		return nil, fmt.Errorf("analysis dates: %s is after %s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))
+	}
+	periods := opts.Periods
+	if len(periods) == 0 {
+		periods = configs.Periods
+	}
+	plan := &Plan{Config: transforms.Config{Seed: opts.Seed}}
+	for _, a := range analyses {
+		if a.Skip {
+			plan.Skipped = append(plan.Skipped, Skip{a.Slug, "the config says skip = true"})
+			continue
+		}
+		ep, err := planExperiment(a, periods, opts)
+		if err != nil {
+			return nil, err
+		}
+		if len(ep.Windows) == 0 {
+			plan.Skipped = append(plan.Skipped, Skip{a.Slug, fmt.Sprintf("no analysis window closes between %s and %s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))})
+			continue
+		}
+		cfg, err := experimentConfig(a, ep.TableSlug)
+		if err != nil {
+			return nil, err
+		}
+		queries, err := ep.queries(d, opts)
+		if err != nil {
+			return nil, err
+		}
+		plan.Experiments = append(plan.Experiments, ep)
+		plan.Config.Experiments = append(plan.Config.Experiments, cfg)
+		plan.Queries = append(plan.Queries, queries...)
+	}
+	return plan, nil
+}
+
+func planExperiment(a *configs.Analysis, periods []configs.Period, opts Options) (ExperimentPlan, error) {
+	dates, err := DatesOf(a)
+	if err != nil {
+		return ExperimentPlan{}, err
+	}
+	var configured []configs.Period
+	for _, p := range periods {
+		if len(a.Periods[p]) > 0 {
+			configured = append(configured, p)
+		}
+	}
+	ep := ExperimentPlan{
+		Analysis:  a,
+		Dates:     dates,
+		TableSlug: warehouse.NormalizeName(a.Slug),
+		Enrollments: warehouse.Enrollments{
+			Slug:        a.Slug,
+			First:       dates.Start,
+			Last:        dates.LastEnrollment,
+			EventsTable: opts.EventsTable,
+		},
+	}
+	for d := opts.From; !d.After(opts.To); d = d.AddDate(0, 0, 1) {
+		ws, err := dates.DueOn(d, configured)
+		if err != nil {
+			return ExperimentPlan{}, fmt.Errorf("experiment %q on %s: %w", a.Slug, d.Format(time.DateOnly), err)
+		}
+		ep.Windows = append(ep.Windows, ws...)
+	}
+	return ep, nil
+}
+
+// experimentConfig validates every statistic of the experiment's metrics and records them.
+func experimentConfig(a *configs.Analysis, tableSlug string) (transforms.ExperimentConfig, error) {
+	cfg := transforms.ExperimentConfig{
+		Slug:            a.Slug,
+		TableSlug:       tableSlug,
+		Branches:        a.Branches,
+		ReferenceBranch: a.ReferenceBranch,
+	}
+	for _, name := range sortedMetricNames(a) {
+		m := a.Metrics[name]
+		mc := transforms.MetricConfig{Name: name}
+		for _, st := range m.Statistics {
+			key := fmt.Sprintf("metrics.%s.statistics.%s", name, st.Name)
+			if len(st.PreTreatments) > 0 {
+				return cfg, a.Source.Locate(key+".pre_treatments", fmt.Errorf("pre-treatments are not supported yet"))
+			}
+			if _, err := statistics.New(st.Name, st.Params); err != nil {
+				return cfg, a.Source.Locate(key, err)
+			}
+			params, err := transforms.EncodeParams(st.Params)
+			if err != nil {
+				return cfg, a.Source.Locate(key, err)
+			}
+			mc.Statistics = append(mc.Statistics, transforms.StatisticConfig{Name: st.Name, Params: params})
+		}
+		cfg.Metrics = append(cfg.Metrics, mc)
+	}
+	return cfg, nil
+}
+
+// queries renders one metrics query per (window, analysis basis).
+func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transforms.Query, error) {
+	a := ep.Analysis
+	enrollments := d.Table(opts.Dataset, ep.Enrollments.TableName())
+	var out []transforms.Query
+	for _, w := range ep.Windows {
+		for _, basis := range []string{warehouse.BasisEnrollments, warehouse.BasisExposures} {
+			var metrics []warehouse.Metric
+			var names []string
+			for _, name := range a.Periods[w.Period] {
+				m := a.Metrics[name]
+				if !contains(m.AnalysisBases, basis) {
+					continue
+				}
+				ds := a.DataSources[m.DataSource]
+				metrics = append(metrics, warehouse.Metric{
+					Name:             name,
+					SelectExpression: m.SelectExpression,
+					DataSource: warehouse.DataSource{
+						Name:                  ds.Name,
+						FromExpression:        ds.FromExpression,
+						ClientIDColumn:        ds.ClientIDColumn,
+						SubmissionDateColumn:  ds.SubmissionDateColumn,
+						ExperimentsColumnType: ds.ExperimentsColumnType,
+					},
+				})
+				names = append(names, name)
+			}
+			if len(metrics) == 0 {
+				continue
+			}
+			mq := warehouse.MetricsQuery{
+				Slug:             a.Slug,
+				EnrollmentsTable: enrollments,
+				Basis:            basis,
+				WindowStart:      w.Start,
+				WindowEnd:        w.End,
+				FirstDate:        w.FirstDate,
+				LastDate:         w.LastDate,
+				Metrics:          metrics,
+			}
+			sql, err := mq.SQL(d)
+			if err != nil {
+				return nil, fmt.Errorf("experiment %q, %s window %d: %w", a.Slug, w.Period, w.Index, err)
+			}
+			out = append(out, transforms.Query{
+				Warehouse:  opts.Warehouse,
+				SQL:        sql,
+				Experiment: a.Slug,
+				Basis:      basis,
+				Period:     string(w.Period),
+				Window:     w.Index,
+				Metrics:    names,
+			})
+		}
+	}
+	return out, nil
+}
+
+func sortedMetricNames(a *configs.Analysis) []string {
+	names := make([]string, 0, len(a.Metrics))
+	for n := range a.Metrics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package transforms
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Query is one warehouse read: the per-client metric values of one experiment, analysis
+// basis and window. Result columns: warehouse.MetricsKeyColumns, then Metrics in order.
+type Query struct {
+	Warehouse  string // warehouse URL, e.g. duckdb:sample/mozdata.duckdb
+	SQL        string
+	Experiment string
+	Basis      string
+	Period     string
+	Window     int
+	Metrics    []string
+}
+
+// Config is what the estimating and comparing steps need to know about the analysis. It
+// travels inside the DoFns (serialised as JSON), so it holds only plain exported fields.
+type Config struct {
+	Seed        uint64
+	Experiments []ExperimentConfig
+}
+
+// ExperimentConfig is the per-experiment part of Config.
+type ExperimentConfig struct {
+	Slug            string
+	TableSlug       string // slug normalised for table names
+	Branches        []string
+	ReferenceBranch string
+	Metrics         []MetricConfig
+}
+
+// MetricConfig lists the statistics of one metric.
+type MetricConfig struct {
+	Name       string
+	Statistics []StatisticConfig
+}
+
+// StatisticConfig is a statistic with its config parameters, typed losslessly (JSON would
+// turn TOML integers into floats).
+type StatisticConfig struct {
+	Name   string
+	Params []Param
+}
+
+// Param is one statistic parameter.
+type Param struct {
+	Key   string
+	Kind  string // int, float, string or bool
+	Value string
+}
+
+// EncodeParams turns a decoded TOML table into Params.
+func EncodeParams(m map[string]any) ([]Param, error) {
+	var out []Param
+	for _, k := range sortedKeys(m) {
+		switch v := m[k].(type) {
+		case int64:
+			out = append(out, Param{k, "int", strconv.FormatInt(v, 10)})
+		case float64:
+			out = append(out, Param{k, "float", strconv.FormatFloat(v, 'g', -1, 64)})
+		case string:
+			out = append(out, Param{k, "string", v})
+		case bool:
+			out = append(out, Param{k, "bool", strconv.FormatBool(v)})
+		default:
+			return nil, fmt.Errorf("parameter %q: unsupported value %v (%T)", k, v, v)
+		}
+	}
+	return out, nil
+}
+
+// DecodeParams is the inverse of EncodeParams.
+func DecodeParams(ps []Param) (map[string]any, error) {
+	m := make(map[string]any, len(ps))
+	for _, p := range ps {
+		var err error
+		switch p.Kind {
+		case "int":
+			m[p.Key], err = strconv.ParseInt(p.Value, 10, 64)
+		case "float":
+			m[p.Key], err = strconv.ParseFloat(p.Value, 64)
+		case "bool":
+			m[p.Key], err = strconv.ParseBool(p.Value)
+		case "string":
+			m[p.Key] = p.Value
+		default:
+			err = fmt.Errorf("unknown kind %q", p.Kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", p.Key, err)
+		}
+	}
+	return m, nil
+}
+
+func (c Config) experiment(slug string) (ExperimentConfig, bool) {
+	for _, e := range c.Experiments {
+		if e.Slug == slug {
+			return e, true
+		}
+	}
+	return ExperimentConfig{}, false
+}
+
+func (e ExperimentConfig) metric(name string) (MetricConfig, bool) {
+	for _, m := range e.Metrics {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return MetricConfig{}, false
+}

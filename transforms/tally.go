@@ -1,0 +1,42 @@
+package transforms
+
+import (
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/jetstream-beam/jetstream/statistics"
+)
+
+func init() {
+	register.Combiner3[statistics.Tally, float64, statistics.Tally](&tallyFn{})
+}
+
+// TallyPerBranch combines the values of each (cell, branch) key into a value→count tally,
+// a lifted combine: per-client values never cross the shuffle, only partial tallies do.
+func TallyPerBranch(s beam.Scope, values beam.PCollection) beam.PCollection {
+	s = s.Scope("TallyPerBranch")
+	return beam.CombinePerKey(s, &tallyFn{}, values)
+}
+
+type tallyFn struct{}
+
+func (tallyFn) CreateAccumulator() statistics.Tally { return statistics.Tally{} }
+
+func (tallyFn) AddInput(t statistics.Tally, v float64) statistics.Tally {
+	t.Add(v)
+	return t
+}
+
+func (tallyFn) MergeAccumulators(a, b statistics.Tally) statistics.Tally {
+	return statistics.MergeTallies(a, b)
+}
+
+func (tallyFn) Compact(t statistics.Tally) statistics.Tally {
+	t.Compact()
+	return t
+}
+
+func (tallyFn) ExtractOutput(t statistics.Tally) statistics.Tally {
+	t.Compact()
+	return t
+}

@@ -1,0 +1,95 @@
+// Package warehouse generates the SQL Jetstream runs (enrollments and per-client metrics) in
+// the BigQuery and DuckDB dialects, and runs it through a small client interface.
+//
+// User SQL in configs is BigQuery SQL. The DuckDB dialect rewrites the few BigQuery
+// constructs it can translate textually and provides macros for common BigQuery functions
+// (see duckdb.go); anything else fails in DuckDB with DuckDB's own error naming the query.
+package warehouse
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Dialect is what differs between warehouses in the SQL we generate.
+type Dialect interface {
+	// Name is "bigquery" or "duckdb".
+	Name() string
+	// Date renders a date literal.
+	Date(t time.Time) string
+	// AddDays renders date expression + days (an integer expression).
+	AddDays(date, days string) string
+	// MapGet renders the value for key in a BigQuery-style ARRAY<STRUCT<key, value>>.
+	MapGet(m, key string) string
+	// Table renders a qualified table name (dataset.table).
+	Table(dataset, table string) string
+	// Rewrite adapts user-written BigQuery SQL (metric expressions, from expressions).
+	Rewrite(sql string) string
+}
+
+// BigQuery is the production dialect.
+type BigQuery struct{ Project string }
+
+func (BigQuery) Name() string            { return "bigquery" }
+func (BigQuery) Date(t time.Time) string { return "DATE '" + t.Format(time.DateOnly) + "'" }
+func (BigQuery) AddDays(d, n string) string {
+	return fmt.Sprintf("DATE_ADD(%s, INTERVAL %s DAY)", d, n)
+}
+func (BigQuery) MapGet(m, key string) string {
+	return fmt.Sprintf("mozfun.map.get_key(%s, %s)", m, quote(key))
+}
+func (b BigQuery) Table(dataset, table string) string {
+	if b.Project == "" {
+		return fmt.Sprintf("`%s.%s`", dataset, table)
+	}
+	return fmt.Sprintf("`%s.%s.%s`", b.Project, dataset, table)
+}
+func (BigQuery) Rewrite(sql string) string { return sql }
+
+// DuckDB is the embedded local dialect.
+type DuckDB struct{}
+
+func (DuckDB) Name() string                { return "duckdb" }
+func (DuckDB) Date(t time.Time) string     { return "DATE '" + t.Format(time.DateOnly) + "'" }
+func (DuckDB) AddDays(d, n string) string  { return fmt.Sprintf("(%s + CAST(%s AS INTEGER))", d, n) }
+func (DuckDB) MapGet(m, key string) string { return fmt.Sprintf("map_get_key(%s, %s)", m, quote(key)) }
+func (DuckDB) Table(dataset, table string) string {
+	return fmt.Sprintf(`%s.%s`, quoteIdent(dataset), quoteIdent(table))
+}
+
+// bigQueryOnly are rewrites from BigQuery spellings to the DuckDB macros of duckdb.go.
+var bigQueryOnly = []struct {
+	pattern *regexp.Regexp
+	replace string
+}{
+	{regexp.MustCompile(`(?i)\bmozfun\.map\.get_key\s*\(`), "map_get_key("},
+	{regexp.MustCompile("`([A-Za-z0-9_.-]+)`"), "$1"},
+}
+
+func (DuckDB) Rewrite(sql string) string {
+	for _, r := range bigQueryOnly {
+		sql = r.pattern.ReplaceAllString(sql, r.replace)
+	}
+	return sql
+}
+
+// quote renders a SQL string literal (single quotes, doubled inside).
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// NormalizeName turns an experiment slug into a table-name part: every character outside
+// [A-Za-z0-9_] becomes "_" (Jetstream's bq_normalize_name).
+func NormalizeName(slug string) string {
+	var b strings.Builder
+	for _, r := range slug {
+		if r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,87 @@
+//go:build cgo
+
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+func init() { Register("duckdb", openDuckDB) }
+
+// duckdbMacros give DuckDB the BigQuery functions metric-hub SQL uses most. They are
+// created on every new connection (temporary macros are per connection).
+var duckdbMacros = []string{
+	`CREATE OR REPLACE TEMP MACRO logical_or(x) AS bool_or(x)`,
+	`CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)`,
+	`CREATE OR REPLACE TEMP MACRO safe_divide(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a / b END`,
+	`CREATE OR REPLACE TEMP MACRO map_get_key(m, k) AS list_filter(m, kv -> kv.key = k)[1].value`,
+}
+
+type duckDB struct{ db *sql.DB }
+
+func openDuckDB(path string) (Client, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("database file: %w (generate the sample with `jetstream sample-data`)", err)
+	}
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		for _, m := range duckdbMacros {
+			if _, err := execer.ExecContext(context.Background(), m, nil); err != nil {
+				return fmt.Errorf("creating macro %q: %w", m, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &duckDB{db: sql.OpenDB(connector)}, nil
+}
+
+func (c *duckDB) Dialect() Dialect { return DuckDB{} }
+
+func (c *duckDB) Exec(ctx context.Context, q string) error {
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: %w\nin query:\n%s", err, q)
+	}
+	return nil
+}
+
+func (c *duckDB) Query(ctx context.Context, q string, fn func([]string, []any) error) error {
+	rows, err := c.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w\nin query:\n%s", err, q)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	values := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("duckdb: reading a row: %w", err)
+		}
+		if err := fn(cols, values); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (c *duckDB) TableExists(ctx context.Context, dataset, table string) (bool, error) {
+	var n int
+	err := c.db.QueryRowContext(ctx,
+		`SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`,
+		dataset, table).Scan(&n)
+	return n > 0, err
+}

@@ -1,0 +1,183 @@
+//go:build cgo
+
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fixtureDir holds Jetstream's own integration-test telemetry (three small NDJSON tables).
+const fixtureDir = "../../shared/fixtures/telemetry"
+
+// loadFixture builds a DuckDB warehouse mozdata.duckdb with Jetstream's integration-test
+// tables as mozdata.telemetry.events and mozdata.telemetry.clients_daily.
+func loadFixture(t *testing.T) Client {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mozdata.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := func(name string) string {
+		p, err := filepath.Abs(filepath.Join(fixtureDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stmts := []string{
+		`CREATE SCHEMA telemetry`,
+		fmt.Sprintf(`CREATE TABLE telemetry.events AS SELECT * FROM read_json('%s', format = 'newline_delimited', columns = {
+			submission_date: 'DATE', client_id: 'VARCHAR', profile_group_id: 'VARCHAR', event_category: 'VARCHAR',
+			event_method: 'VARCHAR', event_string_value: 'VARCHAR', event_map_values: 'STRUCT(key VARCHAR, value VARCHAR)[]',
+			sample_id: 'BIGINT'})`, abs("test_events.ndjson")),
+		fmt.Sprintf(`CREATE TABLE telemetry.clients_daily AS SELECT * FROM read_json('%s', format = 'newline_delimited', columns = {
+			submission_date: 'DATE', client_id: 'VARCHAR', profile_group_id: 'VARCHAR', active_hours_sum: 'DOUBLE',
+			experiments: 'STRUCT(key VARCHAR, value VARCHAR)[]'})`, abs("test_clients_daily.ndjson")),
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open("duckdb:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// collect runs a query and returns its rows keyed by the first column.
+func collect(t *testing.T, c Client, q string) map[string][]any {
+	t.Helper()
+	out := map[string][]any{}
+	err := c.Query(context.Background(), q, func(cols []string, vals []any) error {
+		out[fmt.Sprint(vals[0])] = append([]any(nil), vals...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func createEnrollments(t *testing.T, c Client, e Enrollments) string {
+	t.Helper()
+	ctx := context.Background()
+	d := c.Dialect()
+	if err := c.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS mozanalysis`); err != nil {
+		t.Fatal(err)
+	}
+	table := d.Table("mozanalysis", e.TableName())
+	if err := c.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS\n"+e.Query(d)); err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
+
+// The enrollments of Jetstream's integration test (fixtures/telemetry/expected.json,
+// enrollments.rows_default_exposures): only normandy enroll events count; both exposure
+// method spellings count.
+func TestEnrollmentsOnJetstreamFixture(t *testing.T) {
+	c := loadFixture(t)
+	e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"), EventsTable: "mozdata.telemetry.events"}
+	table := createEnrollments(t, c, e)
+	if table != `"mozanalysis"."enrollments_test_experiment"` {
+		t.Errorf("table = %s", table)
+	}
+	rows := collect(t, c, `SELECT analysis_id, branch, enrollment_date, num_enrollment_events, exposure_date, num_exposure_events FROM `+table)
+	want := map[string][]any{
+		"aaaa": {"aaaa", "branch1", date("2020-04-02"), int64(1), date("2020-04-02"), int64(1)},
+		"bbbb": {"bbbb", "branch2", date("2020-04-03"), int64(1), date("2020-04-03"), int64(1)},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d enrollments %v, want %d", len(rows), rows, len(want))
+	}
+	for id, w := range want {
+		got := rows[id]
+		for i := range w {
+			if fmt.Sprint(got[i]) != fmt.Sprint(w[i]) {
+				t.Errorf("client %s column %d = %v, want %v", id, i, got[i], w[i])
+			}
+		}
+	}
+}
+
+// Week 1 and the pre-enrollment week of Jetstream's integration tests: active_hours is
+// 0.8 / 0.3 in week 1 (aaaa's untagged enrollment-day row is dropped) and 2.8 / 0.2 in
+// the pre-enrollment week with a 12-day enrollment.
+func TestMetricsOnJetstreamFixture(t *testing.T) {
+	c := loadFixture(t)
+	activeHours := Metric{
+		Name:             "active_hours",
+		SelectExpression: "COALESCE(SUM(active_hours_sum), 0)",
+		DataSource: DataSource{Name: "clients_daily", FromExpression: "`mozdata.telemetry.clients_daily`",
+			ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date", ExperimentsColumnType: "simple"},
+	}
+	cases := []struct {
+		name       string
+		last       string // last enrollment date
+		start, end int
+		first      string
+		lastData   string
+		basis      string
+		want       map[string]float64
+	}{
+		{"week 1, enrollments", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisEnrollments, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
+		{"week 1, exposures", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisExposures, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
+		{"preenrollment week", "2020-04-11", -7, -1, "2020-03-23", "2020-04-10", BasisEnrollments, map[string]float64{"aaaa": 2.8, "bbbb": 0.2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date(tc.last), EventsTable: "mozdata.telemetry.events"}
+			table := createEnrollments(t, c, e)
+			q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: tc.basis,
+				WindowStart: tc.start, WindowEnd: tc.end, FirstDate: date(tc.first), LastDate: date(tc.lastData),
+				Metrics: []Metric{activeHours}}
+			sql, err := q.SQL(c.Dialect())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := collect(t, c, sql)
+			if len(rows) != len(tc.want) {
+				t.Fatalf("got %d clients, want %d: %v", len(rows), len(tc.want), rows)
+			}
+			for id, want := range tc.want {
+				got, ok := rows[id][len(MetricsKeyColumns)].(float64)
+				if !ok || math.Abs(got-want) > 1e-12 {
+					t.Errorf("client %s active_hours = %v, want %v", id, rows[id][len(MetricsKeyColumns)], want)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"nonsense", `warehouse "nonsense": want scheme:location, e.g. duckdb:sample/mozdata.duckdb`},
+		{"oracle:x", `warehouse "oracle:x": unknown warehouse kind "oracle"`},
+		{"duckdb:/no/such/mozdata.duckdb", `warehouse "duckdb:/no/such/mozdata.duckdb": database file: stat /no/such/mozdata.duckdb: no such file or directory (generate the sample with ` + "`jetstream sample-data`)"},
+	} {
+		_, err := Open(tc.url)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Open(%q) error = %v, want %s", tc.url, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package warehouse
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Enrollments describes the enrollments table of one experiment (normandy enrollment
+// events, Jetstream's desktop default).
+type Enrollments struct {
+	Slug        string
+	First, Last time.Time // first and last enrollment date (inclusive)
+	SampleSize  int       // percentage of clients kept by sample_id; 0 means 100
+	EventsTable string    // e.g. mozdata.telemetry.events
+}
+
+// TableName is Jetstream's name for the experiment's enrollments table.
+func (e Enrollments) TableName() string { return "enrollments_" + NormalizeName(e.Slug) }
+
+// Query renders mozanalysis' enrollments query: one row per (analysis_id, branch) with the
+// first enrollment date and event count, left-joined with the client's first exposure
+// on or after enrollment and within the enrollment period.
+func (e Enrollments) Query(d Dialect) string {
+	sample := e.SampleSize
+	if sample <= 0 {
+		sample = 100
+	}
+	filter := func(methods string) string {
+		return fmt.Sprintf(`e.event_category = 'normandy'
+        AND e.event_method IN (%s)
+        AND e.submission_date BETWEEN %s AND %s
+        AND e.event_string_value = %s
+        AND e.sample_id < %d`, methods, d.Date(e.First), d.Date(e.Last), quote(e.Slug), sample)
+	}
+	q := fmt.Sprintf(`WITH raw_enrollments AS (
+    SELECT
+        e.client_id AS analysis_id,
+        %[1]s AS branch,
+        MIN(e.submission_date) AS enrollment_date,
+        COUNT(e.submission_date) AS num_enrollment_events
+    FROM %[2]s e
+    WHERE %[3]s
+    GROUP BY 1, 2
+),
+segmented_enrollments AS (
+    SELECT raw_enrollments.* FROM raw_enrollments
+),
+exposures AS (
+    SELECT
+        e.client_id AS analysis_id,
+        %[4]s AS branch,
+        MIN(e.submission_date) AS exposure_date,
+        COUNT(e.submission_date) AS num_exposure_events
+    FROM raw_enrollments re
+    JOIN %[2]s e
+        ON re.analysis_id = e.client_id
+        AND re.branch = %[4]s
+        AND e.submission_date >= re.enrollment_date
+    WHERE %[5]s
+    GROUP BY 1, 2
+)
+SELECT
+    se.*,
+    x.exposure_date,
+    x.num_exposure_events
+FROM segmented_enrollments se
+LEFT JOIN exposures x USING (analysis_id, branch)`,
+		d.MapGet("e.event_map_values", "branch"),
+		d.Rewrite(e.EventsTable),
+		filter("'enroll'"),
+		d.MapGet("e.event_map_values", "branchSlug"),
+		filter("'exposure', 'expose'"),
+	)
+	return strings.TrimSpace(q)
+}

@@ -1,0 +1,140 @@
+package warehouse
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Analysis bases.
+const (
+	BasisEnrollments = "enrollments"
+	BasisExposures   = "exposures"
+)
+
+// DataSource is where metric rows come from.
+type DataSource struct {
+	Name                  string
+	FromExpression        string
+	ClientIDColumn        string
+	SubmissionDateColumn  string
+	ExperimentsColumnType string // simple or none (others: not yet supported)
+}
+
+// Metric is one per-client aggregate over a data source's rows.
+type Metric struct {
+	Name             string
+	SelectExpression string // BigQuery SQL aggregate, templates already rendered
+	DataSource       DataSource
+}
+
+// MetricsQuery is mozanalysis' metrics query for one analysis window: every enrolled client
+// with its metric values over [WindowStart, WindowEnd] days after its enrollment date (its
+// exposure date for the exposures basis).
+type MetricsQuery struct {
+	Slug             string
+	EnrollmentsTable string // qualified, as rendered by Dialect.Table
+	Basis            string
+	WindowStart      int
+	WindowEnd        int
+	FirstDate        time.Time // first date of data the window needs
+	LastDate         time.Time // last date of data the window needs
+	Metrics          []Metric
+}
+
+// Columns of every metrics query result, before the metric columns.
+var MetricsKeyColumns = []string{"analysis_id", "branch", "enrollment_date", "exposure_date"}
+
+// SQL renders the query. The result has the MetricsKeyColumns, then one column per metric
+// in the order of q.Metrics, and only clients of the basis (exposed ones for exposures).
+func (q MetricsQuery) SQL(d Dialect) (string, error) {
+	if q.Basis != BasisEnrollments && q.Basis != BasisExposures {
+		return "", fmt.Errorf("unknown analysis basis %q", q.Basis)
+	}
+	anchor := "e.enrollment_date"
+	if q.Basis == BasisExposures {
+		anchor = "e.exposure_date"
+	}
+	groups, order := groupByDataSource(q.Metrics)
+	var ctes, joins, cols []string
+	for i, name := range order {
+		alias := fmt.Sprintf("ds_%d", i)
+		cte, err := q.dataSourceCTE(d, groups[name], anchor)
+		if err != nil {
+			return "", err
+		}
+		ctes = append(ctes, fmt.Sprintf("%s AS (\n%s\n)", alias, cte))
+		joins = append(joins, fmt.Sprintf("LEFT JOIN %s USING (analysis_id, branch, analysis_window_start, analysis_window_end)", alias))
+	}
+	alias := map[string]string{}
+	for i, name := range order {
+		alias[name] = fmt.Sprintf("ds_%d", i)
+	}
+	for _, m := range q.Metrics {
+		cols = append(cols, fmt.Sprintf("%s.%s", alias[m.DataSource.Name], quoteIdent(m.Name)))
+	}
+	where := "e.enrollment_date IS NOT NULL"
+	if q.Basis == BasisExposures {
+		where += " AND e.exposure_date IS NOT NULL"
+	}
+	sql := fmt.Sprintf(`WITH analysis_windows AS (
+    SELECT %d AS analysis_window_start, %d AS analysis_window_end
+),
+enrollments AS (
+    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
+),
+%s
+SELECT e.analysis_id, e.branch, e.enrollment_date, e.exposure_date, %s
+FROM enrollments e
+%s
+WHERE %s
+ORDER BY e.analysis_id, e.branch`,
+		q.WindowStart, q.WindowEnd, q.EnrollmentsTable,
+		strings.Join(ctes, ",\n"), strings.Join(cols, ", "), strings.Join(joins, "\n"), where)
+	return sql, nil
+}
+
+func (q MetricsQuery) dataSourceCTE(d Dialect, metrics []Metric, anchor string) (string, error) {
+	ds := metrics[0].DataSource
+	date := "ds." + ds.SubmissionDateColumn
+	var firstDay string
+	switch ds.ExperimentsColumnType {
+	case "none", "":
+		firstDay = ""
+	case "simple":
+		firstDay = fmt.Sprintf("\n        AND (%s != e.enrollment_date OR %s IS NOT NULL)", date, d.MapGet("ds.experiments", q.Slug))
+	default:
+		return "", fmt.Errorf("data source %q: experiments_column_type %q is not supported yet", ds.Name, ds.ExperimentsColumnType)
+	}
+	var selects []string
+	for _, m := range metrics {
+		selects = append(selects, fmt.Sprintf("        %s AS %s", d.Rewrite(m.SelectExpression), quoteIdent(m.Name)))
+	}
+	return fmt.Sprintf(`    SELECT
+        e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end,
+%s
+    FROM enrollments e
+    LEFT JOIN %s ds
+        ON ds.%s = e.analysis_id
+        AND %s BETWEEN %s AND %s
+        AND %s BETWEEN %s AND %s%s
+    GROUP BY e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end`,
+		strings.Join(selects, ",\n"),
+		d.Rewrite(ds.FromExpression), ds.ClientIDColumn,
+		date, d.Date(q.FirstDate), d.Date(q.LastDate),
+		date, d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end"),
+		firstDay), nil
+}
+
+// groupByDataSource keeps metrics of one data source together, data sources in first-use order.
+func groupByDataSource(metrics []Metric) (map[string][]Metric, []string) {
+	groups := map[string][]Metric{}
+	var order []string
+	for _, m := range metrics {
+		if _, ok := groups[m.DataSource.Name]; !ok {
+			order = append(order, m.DataSource.Name)
+		}
+		groups[m.DataSource.Name] = append(groups[m.DataSource.Name], m)
+	}
+	return groups, order
+}
