@@ -18,11 +18,17 @@ func Build(s beam.Scope, plan *Plan, dir string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
 	values := transforms.ReadClients(s, queries)
-	tallies := transforms.TallyPerBranch(s, values)
-	estimates, errs := transforms.Estimate(s, plan.Config, tallies)
-	rows := transforms.CompareBranches(s, plan.Config, estimates)
+	rows, errs := Analyse(s, plan.Config, values)
 	transforms.WriteTables(s, dir, rows)
 	transforms.WriteErrors(s, dir, errs)
+}
+
+// Analyse turns per-client values keyed by (cell, branch) into statistic rows keyed by
+// statistics table, and the errors of statistics that could not be computed.
+func Analyse(s beam.Scope, cfg transforms.Config, values beam.PCollection) (rows, errs beam.PCollection) {
+	tallies := transforms.TallyPerBranch(s, values)
+	estimates, errs := transforms.Estimate(s, cfg, tallies)
+	return transforms.CompareBranches(s, cfg, estimates), errs
 }
 
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option

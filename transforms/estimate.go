@@ -44,7 +44,7 @@ func (f *estimateFn) ProcessElement(key string, t statistics.Tally, emit func(st
 		seed := statistics.Seed(f.Config.Seed, cell.Key(), branch, sc.Name)
 		est, err := stat.Estimate(branch, t, seed)
 		if err != nil {
-			fail(newError(cell, sc.Name, fmt.Errorf("branch %q: %w", branch, err)))
+			fail(newError(cell, sc.Name, err))
 			continue
 		}
 		emit(cell.Key()+sep+sc.Name, est)
