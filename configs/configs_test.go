@@ -59,7 +59,7 @@ func TestConfigErrors(t *testing.T) {
 	cases := []struct {
 		name, toml, want string
 	}{
-		{"malformed TOML", "[metrics]\nweekly = [\"a\",\n  oops]\n", "bad.toml:3:3: "},
+		{"malformed TOML", "[metrics]\nweekly = [\"a\",\n  oops]\n", "bad.toml:3:3: unexpected character U+006F 'o' at start of value\n"},
 		{"unknown metric", "[metrics]\nweekly = [\"nope\"]\n", `bad.toml:2: metrics.weekly: metric "nope" is not defined (no [metrics.nope] table)`},
 		{"unknown data source", head + metric, `bad.toml:6: metrics.active_hours.data_source: data source "clients_daily" is not defined (no [data_sources.clients_daily] table)`},
 		{"unknown function", head + strings.Replace(metric, "agg_sum", "agg_summ", 1) + source, `bad.toml:5: metrics.active_hours.select_expression: unknown function "agg_summ"`},

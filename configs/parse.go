@@ -34,7 +34,8 @@ func Parse(name string, data []byte) (*Spec, error) {
 		var derr *toml.DecodeError
 		if errors.As(err, &derr) {
 			row, col := derr.Position()
-			return nil, &Error{File: name, Line: row, Column: col, Err: errors.New(derr.String())}
+			msg := strings.TrimPrefix(derr.Error(), "toml: ")
+			return nil, &Error{File: name, Line: row, Column: col, Err: fmt.Errorf("%s\n%s", msg, derr.String())}
 		}
 		return nil, &Error{File: name, Err: err}
 	}

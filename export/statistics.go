@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,6 +71,31 @@ func StatisticsJSON(windows []Window) []byte {
 	}
 	b.WriteString("]\n")
 	return b.Bytes()
+}
+
+// ParseStatisticsJSON reads a document written by StatisticsJSON (or by Jetstream) back
+// into windows, in order of first appearance.
+func ParseStatisticsJSON(data []byte) ([]Window, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("statistics JSON: %w", err)
+	}
+	index := map[int]int{}
+	var windows []Window
+	for i, item := range items {
+		r, w, err := UnmarshalRow(item)
+		if err != nil {
+			return nil, fmt.Errorf("statistics JSON row %d: %w", i+1, err)
+		}
+		k, ok := index[w]
+		if !ok {
+			k = len(windows)
+			index[w] = k
+			windows = append(windows, Window{Index: w})
+		}
+		windows[k].Rows = append(windows[k].Rows, r)
+	}
+	return windows, nil
 }
 
 // StatisticsFile is the exported file name for a period suffix (daily, weekly, …).

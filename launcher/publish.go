@@ -74,6 +74,9 @@ func exportStatistics(plan *pipeline.Plan, output string) error {
 			if err != nil {
 				return err
 			}
+			if dups := export.Duplicates(windows); len(dups) > 0 {
+				return fmt.Errorf("statistics of %s %s: %d duplicate rows, e.g. %s", ep.Analysis.Slug, w.Period, len(dups), dups[0])
+			}
 			path := filepath.Join(output, statisticsDir, export.StatisticsFile(ep.TableSlug, w.Period.Suffix()))
 			if err := export.WriteFileAtomic(path, export.StatisticsJSON(windows)); err != nil {
 				return err

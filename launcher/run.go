@@ -133,11 +133,11 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 			to = o.Now.Truncate(24*time.Hour).AddDate(0, 0, -1)
 		}
 	}
-	client, err := warehouse.Open(o.Warehouse)
+	dialect, err := warehouse.DialectOf(o.Warehouse)
 	if err != nil {
 		return err
 	}
-	plan, err := pipeline.NewPlan([]*configs.Analysis{a}, client.Dialect(), pipeline.Options{
+	plan, err := pipeline.NewPlan([]*configs.Analysis{a}, dialect, pipeline.Options{
 		From: from, To: to, Periods: o.Periods,
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed,
 	})
@@ -150,6 +150,10 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	if len(plan.Queries) == 0 {
 		fmt.Fprintln(out, "nothing to analyse")
 		return nil
+	}
+	client, err := warehouse.Open(o.Warehouse)
+	if err != nil {
+		return err
 	}
 	for _, ep := range plan.Experiments {
 		if err := ensureEnrollments(ctx, client, o.Dataset, ep.Enrollments); err != nil {

@@ -11,6 +11,12 @@ import (
 	"github.com/jetstream-beam/jetstream/samples"
 )
 
+// The default sample `make run` analyses.
+const (
+	DefaultSampleClients = 20000
+	DefaultSampleSeed    = 1
+)
+
 func sampleDataCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "sample-data",
@@ -18,8 +24,8 @@ func sampleDataCommand() *cli.Command {
 		Description: "Writes OUT/mozdata.duckdb (tables mozdata.telemetry.events and mozdata.telemetry.clients_daily)\n" +
 			"and OUT/truth.json (the generated treatment effects). Deterministic for a given --clients and --seed.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "clients", Value: 20000, Usage: "number of enrolled clients"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
+			&cli.IntFlag{Name: "clients", Value: DefaultSampleClients, Usage: "number of enrolled clients"},
+			&cli.Uint64Flag{Name: "seed", Value: DefaultSampleSeed, Usage: "random seed"},
 			&cli.StringFlag{Name: "out", Value: "sample", Usage: "output folder"},
 		},
 		Action: func(c *cli.Context) error {
@@ -64,4 +70,3 @@ func sampleDesign() (sampledata.Design, error) {
 	}
 	return d, nil
 }
-

@@ -35,7 +35,9 @@ type clientValue struct {
 
 func clientValueKV(c clientValue) (string, float64) { return c.Key, c.Value }
 
-func renderRow(table string, r statistics.Row) string { return table + " " + string(export.MarshalRow(r, 0)) }
+func renderRow(table string, r statistics.Row) string {
+	return table + " " + string(export.MarshalRow(r, 0))
+}
 
 func renderError(e transforms.AnalysisError) string {
 	return fmt.Sprintf("%s %s %s: %s", e.Metric, e.Statistic, e.AnalysisBasis, e.Message)

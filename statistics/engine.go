@@ -2,6 +2,7 @@ package statistics
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -73,12 +74,8 @@ func (s fastSampler) run(r int, seed uint64, cost int, fill func(g *rng, out []f
 		g := newRNG(blockSeed(seed, j))
 		fill(&g, out[j*BlockSize:min((j+1)*BlockSize, r)])
 	}
-	workers := s.workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, nb)
-	if workers <= 1 || r*max(cost, 1) < parallelWork {
+	workers := goroutines(r, cost, s.workers)
+	if workers == 1 {
 		for j := range nb {
 			block(j)
 		}
@@ -99,6 +96,20 @@ func (s fastSampler) run(r int, seed uint64, cost int, fill func(g *rng, out []f
 	}
 	wg.Wait()
 	return out
+}
+
+// goroutines returns how many goroutines compute r replicates costing
+// cost draws each, given a limit (0 = runtime.GOMAXPROCS(0)): one for small
+// jobs (fewer than parallelWork draws), otherwise up to one per block.
+func goroutines(r, cost, limit int) int {
+	if limit <= 0 {
+		limit = runtime.GOMAXPROCS(0)
+	}
+	nb := (r + BlockSize - 1) / BlockSize
+	if r*max(cost, 1) < parallelWork {
+		return 1
+	}
+	return max(1, min(limit, nb))
 }
 
 func (s fastSampler) dirichletMeans(values []float64, counts []int64, r int, seed uint64) []float64 {
@@ -147,30 +158,48 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 	return k
 }
 
-// replicate draws one replicate. Two interleaved accumulator pairs shorten
-// the floating-point dependency chains; the explicit conversions forbid
-// fused multiply-adds so results are identical on every platform.
+// replicate draws one replicate. It is rng.exp inlined by hand with the
+// generator state in local variables (the hot loop of the package: one
+// draw per distinct value per replicate); the rare slow paths go through
+// g. Two interleaved accumulator pairs shorten the floating-point
+// dependency chains, and the explicit conversions forbid fused
+// multiply-adds so results are identical on every platform.
 func (k *dirichletKernel) replicate(g *rng) float64 {
-	var s0, s1, d0, d1 float64
+	var sa, sb, da, db float64
+	s0, s1, s2, s3 := g.s0, g.s1, g.s2, g.s3
 	ones := k.ones
-	n := len(ones) &^ 1
-	for i := 0; i < n; i += 2 {
-		e0 := g.exp()
-		e1 := g.exp()
-		s0 += e0
-		d0 += float64(ones[i] * e0)
-		s1 += e1
-		d1 += float64(ones[i+1] * e1)
+	for i, v := range ones {
+		// xoshiro256++ step (rng.next).
+		u := bits.RotateLeft64(s0+s3, 23) + s0
+		t := s1 << 17
+		s2 ^= s0
+		s3 ^= s1
+		s1 ^= s2
+		s0 ^= s3
+		s2 ^= t
+		s3 = bits.RotateLeft64(s3, 45)
+		// Ziggurat fast path (rng.exp).
+		var e float64
+		if j := u >> 11; j < expK[u&0xff] {
+			e = float64(j) * expW[u&0xff]
+		} else {
+			g.s0, g.s1, g.s2, g.s3 = s0, s1, s2, s3
+			e = g.expSlow(u)
+			s0, s1, s2, s3 = g.s0, g.s1, g.s2, g.s3
+		}
+		if i&1 == 0 {
+			sa += e
+			da += float64(v * e)
+		} else {
+			sb += e
+			db += float64(v * e)
+		}
 	}
-	if n < len(ones) {
-		e := g.exp()
-		s0 += e
-		d0 += float64(ones[n] * e)
-	}
+	g.s0, g.s1, g.s2, g.s3 = s0, s1, s2, s3
 	for i, v := range k.multi {
 		x := k.gam[i].draw(g)
-		s1 += x
-		d1 += float64(v * x)
+		sb += x
+		db += float64(v * x)
 	}
-	return (d0 + d1) / (s0 + s1)
+	return (da + db) / (sa + sb)
 }

@@ -100,11 +100,22 @@ func zigguratTables() {
 }
 
 // exp returns a standard exponential variate (rate 1) by the ziggurat
-// method. One 64-bit draw gives the layer (low 8 bits) and a 53-bit
-// abscissa (high bits); about 98.9% of draws return on the first compare.
+// method. One 64-bit draw u gives the layer i = u mod 256 and a 53-bit
+// abscissa j = u≫11; when j < k[i] (about 98.9% of draws) the result is
+// j·w[i], otherwise expSlow finishes the draw.
 func (r *rng) exp() float64 {
+	u := r.next()
+	if j := u >> 11; j < expK[u&0xff] {
+		return float64(j) * expW[u&0xff]
+	}
+	return r.expSlow(u)
+}
+
+// expSlow finishes an exponential draw whose first 64 bits u missed the
+// fast path: the base strip's tail r + Exp(1), or the wedge test
+// f[i] + U·(f[i−1] − f[i]) < e^{−x}, drawing fresh bits on rejection.
+func (r *rng) expSlow(u uint64) float64 {
 	for {
-		u := r.next()
 		i := u & 0xff
 		j := u >> 11
 		x := float64(j) * expW[i]
@@ -112,11 +123,12 @@ func (r *rng) exp() float64 {
 			return x
 		}
 		if i == 0 {
-			return zigExpR - math.Log(r.uniformOpen()) // tail: r + Exp(1)
+			return zigExpR - math.Log(r.uniformOpen())
 		}
 		if expF[i]+float64(r.uniform()*(expF[i-1]-expF[i])) < math.Exp(-x) {
 			return x
 		}
+		u = r.next()
 	}
 }
 

@@ -80,9 +80,8 @@ func (t *Tally) Compact() {
 	if len(t.Pending) == 0 {
 		return
 	}
-	slices.SortFunc(t.Pending, cmp.Compare[float64])
-	v, c := runLength(t.Pending)
-	t.Values, t.Counts = mergeRuns(t.Values, t.Counts, v, c)
+	slices.Sort(t.Pending) // NaN first, like cmp.Compare
+	t.Values, t.Counts = mergeSorted(t.Values, t.Counts, t.Pending)
 	t.Pending = t.Pending[:0]
 }
 
@@ -93,10 +92,9 @@ func (t Tally) Compacted() Tally {
 		return Tally{Values: t.Values, Counts: t.Counts}
 	}
 	p := slices.Clone(t.Pending)
-	slices.SortFunc(p, cmp.Compare[float64])
-	v, c := runLength(p)
-	vs, cs := mergeRuns(t.Values, t.Counts, v, c)
-	return Tally{Values: vs, Counts: cs}
+	slices.Sort(p)
+	v, c := mergeSorted(t.Values, t.Counts, p)
+	return Tally{Values: v, Counts: c}
 }
 
 // Clone returns a deep copy of t.
@@ -114,17 +112,15 @@ func MergeTallies(a, b Tally) Tally {
 	p := make([]float64, 0, len(a.Pending)+len(b.Pending))
 	p = append(p, a.Pending...)
 	p = append(p, b.Pending...)
-	slices.SortFunc(p, cmp.Compare[float64])
-	pv, pc := runLength(p)
+	slices.Sort(p)
 	v, c := mergeRuns(a.Values, a.Counts, b.Values, b.Counts)
-	if len(pv) > 0 {
-		v, c = mergeRuns(v, c, pv, pc)
-	}
-	if v == nil {
-		return Tally{}
-	}
-	if len(pv) == 0 && (sameArray(v, a.Values) || sameArray(v, b.Values)) {
+	if len(p) > 0 {
+		v, c = mergeSorted(v, c, p)
+	} else if sameArray(v, a.Values) || sameArray(v, b.Values) {
 		v, c = slices.Clone(v), slices.Clone(c)
+	}
+	if len(v) == 0 {
+		return Tally{}
 	}
 	return Tally{Values: v, Counts: c}
 }
@@ -134,23 +130,36 @@ func sameArray(x, y []float64) bool {
 	return len(x) > 0 && len(y) > 0 && &x[0] == &y[0]
 }
 
-// runLength turns sorted values into distinct values and their counts.
-func runLength(sorted []float64) ([]float64, []int64) {
-	if len(sorted) == 0 {
-		return nil, nil
-	}
-	var vals []float64
-	var cnts []int64
-	for i := 0; i < len(sorted); {
-		j := i + 1
-		for j < len(sorted) && cmp.Compare(sorted[j], sorted[i]) == 0 {
-			j++
+// same reports whether two values are the same tally key (NaNs are equal).
+func same(a, b float64) bool { return a == b || a != a && b != b }
+
+// mergeSorted merges the sorted values p (with repeats; NaN first) into the
+// sorted distinct values av with counts ac, in one pass, returning new
+// slices.
+func mergeSorted(av []float64, ac []int64, p []float64) ([]float64, []int64) {
+	v := make([]float64, 0, len(av)+len(p))
+	c := make([]int64, 0, len(av)+len(p))
+	i := 0
+	for j := 0; j < len(p); {
+		x := p[j]
+		k := j + 1
+		for k < len(p) && same(p[k], x) {
+			k++
 		}
-		vals = append(vals, sorted[i])
-		cnts = append(cnts, int64(j-i))
-		i = j
+		i0 := i
+		for i < len(av) && cmp.Less(av[i], x) {
+			i++
+		}
+		v, c = append(v, av[i0:i]...), append(c, ac[i0:i]...)
+		n := int64(k - j)
+		if i < len(av) && same(av[i], x) {
+			n += ac[i]
+			i++
+		}
+		v, c = append(v, x), append(c, n)
+		j = k
 	}
-	return vals, cnts
+	return append(v, av[i:]...), append(c, ac[i:]...)
 }
 
 // mergeRuns merges two sorted distinct value lists with their counts into a

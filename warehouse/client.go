@@ -35,6 +35,18 @@ func Register(scheme string, open Opener) {
 	openers[scheme] = open
 }
 
+// DialectOf returns the SQL dialect of a warehouse URL without connecting.
+func DialectOf(url string) (Dialect, error) {
+	scheme, _, ok := strings.Cut(url, ":")
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("warehouse %q: want scheme:location, e.g. duckdb:sample/mozdata.duckdb", url)
+	case scheme == "duckdb":
+		return DuckDB{}, nil
+	}
+	return nil, fmt.Errorf("warehouse %q: unknown warehouse kind %q", url, scheme)
+}
+
 // Open returns the process-wide client for a warehouse URL such as "duckdb:sample/mozdata.duckdb".
 // Clients are shared per URL: DuckDB allows one open instance of a database file per process,
 // and pipeline workers in one process share it.

@@ -42,6 +42,10 @@ type MetricsQuery struct {
 	Metrics          []Metric
 }
 
+// matchPrefix names the enrollment columns carried with matched data-source rows; chosen
+// not to collide with data-source columns.
+const matchPrefix = "jetstream_enrolled"
+
 // Columns of every metrics query result, before the metric columns.
 var MetricsKeyColumns = []string{"analysis_id", "branch", "enrollment_date", "exposure_date"}
 
@@ -59,11 +63,11 @@ func (q MetricsQuery) SQL(d Dialect) (string, error) {
 	var ctes, joins, cols []string
 	for i, name := range order {
 		alias := fmt.Sprintf("ds_%d", i)
-		cte, err := q.dataSourceCTE(d, groups[name], anchor)
+		cte, err := q.dataSourceCTE(d, alias, groups[name], anchor)
 		if err != nil {
 			return "", err
 		}
-		ctes = append(ctes, fmt.Sprintf("%s AS (\n%s\n)", alias, cte))
+		ctes = append(ctes, cte)
 		joins = append(joins, fmt.Sprintf("LEFT JOIN %s USING (analysis_id, branch, analysis_window_start, analysis_window_end)", alias))
 	}
 	alias := map[string]string{}
@@ -94,14 +98,22 @@ ORDER BY e.analysis_id, e.branch`,
 	return sql, nil
 }
 
-func (q MetricsQuery) dataSourceCTE(d Dialect, metrics []Metric, anchor string) (string, error) {
+// dataSourceCTE aggregates one data source's rows per enrolled client over the window. It
+// is mozanalysis' "enrollments LEFT JOIN data source ON id AND date range AND first-day
+// rule, GROUP BY client" in two steps — first the matching rows by an inner equi-join with
+// the filters in WHERE, then the left join back to every enrolled client — because a left
+// join whose ON clause holds an OR is planned as a nested-loop join by DuckDB (8 s instead
+// of 0.5 s for 20,000 clients). The result is the same: clients without rows still get
+// their aggregate over no rows (e.g. COALESCE(SUM(x), 0) = 0).
+func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, anchor string) (string, error) {
 	ds := metrics[0].DataSource
 	date := "ds." + ds.SubmissionDateColumn
-	var firstDay string
+	from := d.Rewrite(ds.FromExpression)
+	firstDay := ""
 	switch ds.ExperimentsColumnType {
 	case "none", "":
-		firstDay = ""
 	case "simple":
+		// Rows dated on the enrollment date count only if they already carry the annotation.
 		firstDay = fmt.Sprintf("\n        AND (%s != e.enrollment_date OR %s IS NOT NULL)", date, d.MapGet("ds.experiments", q.Slug))
 	default:
 		return "", fmt.Errorf("data source %q: experiments_column_type %q is not supported yet", ds.Name, ds.ExperimentsColumnType)
@@ -110,20 +122,25 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, metrics []Metric, anchor string) 
 	for _, m := range metrics {
 		selects = append(selects, fmt.Sprintf("        %s AS %s", d.Rewrite(m.SelectExpression), quoteIdent(m.Name)))
 	}
-	return fmt.Sprintf(`    SELECT
-        e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end,
-%s
+	return fmt.Sprintf(`%[1]s_rows AS (
+    SELECT e.analysis_id AS %[2]s_id, e.branch AS %[2]s_branch, ds.*
     FROM enrollments e
-    LEFT JOIN %s ds
-        ON ds.%s = e.analysis_id
-        AND %s BETWEEN %s AND %s
-        AND %s BETWEEN %s AND %s%s
-    GROUP BY e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end`,
-		strings.Join(selects, ",\n"),
-		d.Rewrite(ds.FromExpression), ds.ClientIDColumn,
+    JOIN %[3]s ds ON ds.%[4]s = e.analysis_id
+    WHERE %[5]s BETWEEN %[6]s AND %[7]s
+        AND %[5]s BETWEEN %[8]s AND %[9]s%[10]s
+),
+%[1]s AS (
+    SELECT
+        e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end,
+%[11]s
+    FROM enrollments e
+    LEFT JOIN %[1]s_rows ds ON ds.%[2]s_id = e.analysis_id AND ds.%[2]s_branch = e.branch
+    GROUP BY e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end
+)`,
+		alias, matchPrefix, from, ds.ClientIDColumn,
 		date, d.Date(q.FirstDate), d.Date(q.LastDate),
-		date, d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end"),
-		firstDay), nil
+		d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end"), firstDay,
+		strings.Join(selects, ",\n")), nil
 }
 
 // groupByDataSource keeps metrics of one data source together, data sources in first-use order.

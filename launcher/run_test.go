@@ -1,0 +1,174 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/jetstream-beam/jetstream/export"
+	"github.com/jetstream-beam/jetstream/sampledata"
+	"github.com/jetstream-beam/jetstream/statistics"
+)
+
+func TestMain(m *testing.M) {
+	beamlog.LogLevel = "warn"
+	ptest.Main(m)
+}
+
+var testNow = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+
+// defaultSample generates the sample `make run` analyses (same clients and seed).
+func defaultSample(t *testing.T) (warehouseURL string, truth sampledata.Truth) {
+	t.Helper()
+	design, err := sampleDesign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	truth, err = sampledata.WriteDuckDB(dir, sampledata.Options{Clients: DefaultSampleClients, Seed: DefaultSampleSeed, Design: design})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "duckdb:" + filepath.Join(dir, "mozdata.duckdb"), truth
+}
+
+// TestRunDefaultSample is `make run`'s acceptance: both JSON files, valid against the
+// published schema, every window, no duplicate rows, and the treatment's relative uplift of
+// mean active hours excluding 0 and containing the generated true effect.
+func TestRunDefaultSample(t *testing.T) {
+	url, truth := defaultSample(t)
+	out := filepath.Join(t.TempDir(), "output")
+	var summary bytes.Buffer
+	if err := Run(context.Background(), RunOptions{Warehouse: url, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", Output: out, Now: testNow}, &summary); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := jsonschema.NewCompiler().Compile("../../shared/fixtures/schemas/statistics.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]struct{ windows, rowsPerWindow int }{
+		// weekly: enrollments basis 3 bootstrap metrics × 6 rows + binomial 6 + 2 counts; exposures basis active_hours 6 + 2 counts
+		"statistics_sample_sidebar_redesign_weekly.json": {4, 3*6 + 6 + 2 + 6 + 2},
+		// overall adds search_count on the enrollments basis
+		"statistics_sample_sidebar_redesign_overall.json": {1, 4*6 + 6 + 2 + 6 + 2},
+	}
+	for name, want := range files {
+		data, err := os.ReadFile(filepath.Join(out, "statistics", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		windows, err := export.ParseStatisticsJSON(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(windows) != want.windows {
+			t.Errorf("%s: %d windows, want %d", name, len(windows), want.windows)
+		}
+		for i, w := range windows {
+			if w.Index != i+1 || len(w.Rows) != want.rowsPerWindow {
+				t.Errorf("%s: window %d has index %d and %d rows, want %d and %d", name, i+1, w.Index, len(w.Rows), i+1, want.rowsPerWindow)
+			}
+		}
+		if d := export.Duplicates(windows); len(d) > 0 {
+			t.Errorf("%s: duplicate rows %v", name, d)
+		}
+	}
+
+	overall, err := export.ReadTable(filepath.Join(out, "tables", "statistics_sample_sidebar_redesign_overall_1.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	effect, ok := truth.EffectFor("treatment", "active_hours", 0, 28)
+	if !ok {
+		t.Fatal("no true effect for active_hours")
+	}
+	found := false
+	for _, r := range overall {
+		if r.Metric == "active_hours" && r.Statistic == "mean" && r.Branch == "treatment" && r.AnalysisBasis == "enrollments" &&
+			r.Comparison == statistics.RelativeUplift && r.ComparisonToBranch == "control" {
+			found = true
+			if !(r.Lower > 0) || !(r.Lower <= effect.RelativeUplift && effect.RelativeUplift <= r.Upper) {
+				t.Errorf("relative uplift of active hours [%g, %g] must exclude 0 and contain the true %g", r.Lower, r.Upper, effect.RelativeUplift)
+			}
+		}
+		if r.Metric == "identity" && r.AnalysisBasis == "enrollments" && r.Point != float64(truth.BranchCounts[r.Branch]) {
+			t.Errorf("identity count of %s = %g, want the generated %d", r.Branch, r.Point, truth.BranchCounts[r.Branch])
+		}
+	}
+	if !found {
+		t.Error("no relative uplift row for active_hours")
+	}
+	for _, want := range []string{"overall window 1 (days 0 to 28 after enrollment)", "week window 4 (days 21 to 27 after enrollment)", "active_hours  mean       treatment"} {
+		if !strings.Contains(summary.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary.String())
+		}
+	}
+}
+
+// TestRunBadInput: every bad input stops before anything is written.
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const good = `[metrics]
+weekly = ["active_hours"]
+[metrics.active_hours]
+select_expression = '{{agg_sum("active_hours_sum")}}'
+data_source = "clients_daily"
+[metrics.active_hours.statistics.bootstrap_mean]
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+`
+	cases := []struct {
+		name, config, warehouse, want string
+	}{
+		{"missing config", filepath.Join(dir, "sample-sidebar-redesign.toml"), "", "config: open " + filepath.Join(dir, "sample-sidebar-redesign.toml") + ": no such file or directory"},
+		{"malformed TOML", write("malformed/sample-sidebar-redesign.toml", "[metrics]\nweekly = [\"active_hours\"\n"), "", "sample-sidebar-redesign.toml:2:25: array is incomplete"},
+		{"unknown metric", write("unknown-metric/sample-sidebar-redesign.toml", strings.Replace(good, `weekly = ["active_hours"]`, `weekly = ["active_hour"]`, 1)), "",
+			`sample-sidebar-redesign.toml:2: metrics.weekly: metric "active_hour" is not defined`},
+		{"unknown data source", write("unknown-source/sample-sidebar-redesign.toml", strings.Replace(good, `data_source = "clients_daily"`, `data_source = "client_daily"`, 1)), "",
+			`sample-sidebar-redesign.toml:5: metrics.active_hours.data_source: data source "client_daily" is not defined`},
+		{"unknown statistic", write("unknown-stat/sample-sidebar-redesign.toml", strings.Replace(good, "bootstrap_mean", "bootstrap_median", 1)), "",
+			`sample-sidebar-redesign.toml:6: metrics.active_hours.statistics.bootstrap_median: statistic "bootstrap_median" does not exist`},
+		{"missing warehouse", write("ok/sample-sidebar-redesign.toml", good), "duckdb:" + filepath.Join(dir, "none", "mozdata.duckdb"), "database file: stat"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			wh := tc.warehouse
+			if wh == "" {
+				wh = "duckdb:" + filepath.Join(dir, "none", "mozdata.duckdb")
+			}
+			out := filepath.Join(dir, "out-"+strings.ReplaceAll(tc.name, " ", "-"))
+			err := Run(context.Background(), RunOptions{ConfigFile: tc.config, Warehouse: wh, Output: out, Now: testNow}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %s", err, tc.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output folder %s exists after a failed run", out)
+			}
+		})
+	}
+}

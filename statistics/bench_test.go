@@ -1,0 +1,116 @@
+package statistics
+
+import (
+	"fmt"
+	"testing"
+)
+
+// continuousTally returns a tally of k distinct values with count 1 each
+// plus a block of zeros, like a zero-inflated continuous metric.
+func continuousTally(k int, zeros int64) Tally {
+	g := newRNG(42)
+	var t Tally
+	for range k {
+		t.Add(g.exp() * 3)
+	}
+	t.Compact()
+	if zeros > 0 {
+		t = MergeTallies(t, NewTally([]float64{0}, []int64{zeros}))
+	}
+	return t
+}
+
+// BenchmarkBootstrapKernel measures one Bayesian-bootstrap replicate over
+// K = 100,000 distinct values (single goroutine), reported per distinct
+// value per replicate.
+func BenchmarkBootstrapKernel(b *testing.B) {
+	const k = 100_000
+	t := continuousTally(k, 0)
+	kern := newDirichletKernel(t.Values, t.Counts)
+	g := newRNG(1)
+	b.ResetTimer()
+	sink := 0.0
+	for range b.N {
+		sink += kern.replicate(&g)
+	}
+	b.StopTimer()
+	if sink != sink {
+		b.Fatal("NaN replicate")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/k, "ns/value/replicate")
+}
+
+// BenchmarkExp measures the ziggurat exponential alone.
+func BenchmarkExp(b *testing.B) {
+	g := newRNG(1)
+	s := 0.0
+	for range b.N {
+		s += g.exp()
+	}
+	if s < 0 {
+		b.Fatal(s)
+	}
+}
+
+// BenchmarkGamma measures Gamma draws for a few shapes.
+func BenchmarkGamma(b *testing.B) {
+	for _, shape := range []float64{0.5, 2, 5, 80000} {
+		b.Run(fmt.Sprint(shape), func(b *testing.B) {
+			gs := newGammaSampler(shape)
+			g := newRNG(1)
+			s := 0.0
+			for range b.N {
+				s += gs.draw(&g)
+			}
+			if s < 0 {
+				b.Fatal(s)
+			}
+		})
+	}
+}
+
+// BenchmarkBootstrapMean1M runs bootstrap_mean on one branch with
+// 1,000,000 distinct values and R = 1000 replicates (all cores), and
+// reports the figure extrapolated to Jetstream's default R = 10,000.
+func BenchmarkBootstrapMean1M(b *testing.B) {
+	const k, r = 1_000_000, 1000
+	t := continuousTally(k, 0)
+	st, err := New("bootstrap_mean", map[string]any{"num_samples": int64(r)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := st.Estimate("control", t, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	perOp := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perOp*10000/r, "s/branch@R=10000")
+	b.ReportMetric(perOp*1e9/(k*r), "ns/value/replicate(wall)")
+}
+
+// BenchmarkBinomial measures one binomial estimate (10,000 Beta draws).
+func BenchmarkBinomial(b *testing.B) {
+	st, err := New("binomial", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := NewTally([]float64{0, 1}, []int64{4000, 1000})
+	for i := range b.N {
+		if _, err := st.Estimate("control", t, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTallyAdd measures adding one value (amortised compaction).
+func BenchmarkTallyAdd(b *testing.B) {
+	g := newRNG(3)
+	var t Tally
+	for range b.N {
+		t.Add(float64(g.next()>>40) / 1000)
+	}
+	t.Compact()
+}

@@ -1,0 +1,77 @@
+package statistics
+
+import "fmt"
+
+// bootstrapMean is Jetstream's `bootstrap_mean` (mozanalysis
+// bayesian_stats.bayesian_bootstrap.compare_branches), output "mean".
+//
+// Per branch, with values x_1..x_n:
+//
+//  1. winsorize at the branch's own threshold t = Q(x, 1 − drop_highest)
+//     (numpy type-7 quantile): x ← min(x, t); skipped when drop_highest = 0;
+//  2. tally the distinct values v_1 < … < v_K with counts c_1..c_K;
+//  3. draw R Bayesian-bootstrap replicates m_r = Σ_k v_k·w_k,
+//     w ~ Dirichlet(c_1, …, c_K) (by the aggregation property this equals
+//     Rubin's bootstrap over the n clients, at O(K) per replicate).
+//
+// Rows: individual point = mean(m), bounds = Q(m, cp), Q(m, 1 − cp) with
+// cp = (1 − ci)/2; comparisons pair replicate i of the focus branch with
+// replicate i of the reference (see comparisonRows), with bounds only for
+// ci ∈ {0.95, 0.99} (mozanalysis' comparative quantiles are fixed to
+// DEFAULT_QUANTILES). The point is the mean of the replicates, not the
+// sample mean.
+type bootstrapMean struct {
+	numSamples  int
+	dropHighest float64
+	ci          float64
+	sampler     sampler
+}
+
+// newBootstrapMean reads num_samples (default 10000, ≥ 1), drop_highest
+// (default 0.005, in [0, 0.5]: mozanalysis needs its threshold quantile
+// 1 − drop_highest in [0.5, 1]) and confidence_interval (default 0.95, in
+// (0, 1)).
+func newBootstrapMean(p *paramReader, s sampler) (Statistic, error) {
+	r, err := p.integer("num_samples", 10000, 1, 1<<31-1)
+	if err != nil {
+		return nil, err
+	}
+	drop, err := p.real("drop_highest", 0.005, interval{lo: 0, hi: 0.5})
+	if err != nil {
+		return nil, err
+	}
+	ci, err := p.confidenceInterval()
+	if err != nil {
+		return nil, err
+	}
+	return bootstrapMean{numSamples: int(r), dropHighest: drop, ci: ci, sampler: s}, nil
+}
+
+func (bootstrapMean) Name() string   { return "bootstrap_mean" }
+func (bootstrapMean) Output() string { return "mean" }
+
+// Winsorize returns the tally bootstrap_mean resamples: t clipped from
+// above at its own quantile Q(1 − dropHighest), or t itself (compacted)
+// when dropHighest is 0.
+func Winsorize(t Tally, dropHighest float64) Tally {
+	if dropHighest == 0 {
+		return t.Compacted()
+	}
+	return t.Clip(t.Quantile(1 - dropHighest))
+}
+
+func (b bootstrapMean) Estimate(branch string, t Tally, seed uint64) (Estimate, error) {
+	if err := checkTally(b.Name(), branch, t, true); err != nil {
+		return Estimate{}, err
+	}
+	w := Winsorize(t, b.dropHighest)
+	reps := b.sampler.dirichletMeans(w.Values, w.Counts, b.numSamples, seed)
+	if len(reps) != b.numSamples {
+		return Estimate{}, fmt.Errorf("%s: branch %q: engine returned %d replicates, want %d", b.Name(), branch, len(reps), b.numSamples)
+	}
+	return Estimate{Branch: branch, N: t.N(), Replicates: reps}, nil
+}
+
+func (b bootstrapMean) Rows(estimates []Estimate) []Row {
+	return comparativeRows(b.Name(), b.Output(), b.ci, estimates)
+}
