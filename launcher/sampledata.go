@@ -27,6 +27,7 @@ func sampleDataCommand() *cli.Command {
 			&cli.IntFlag{Name: "clients", Value: DefaultSampleClients, Usage: "number of enrolled clients"},
 			&cli.Uint64Flag{Name: "seed", Value: DefaultSampleSeed, Usage: "random seed"},
 			&cli.StringFlag{Name: "out", Value: "sample", Usage: "output folder"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing sample warehouse"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Int("clients") < 1 {
@@ -38,9 +39,10 @@ func sampleDataCommand() *cli.Command {
 			}
 			start := time.Now()
 			truth, err := sampledata.WriteDuckDB(c.String("out"), sampledata.Options{
-				Clients: c.Int("clients"),
-				Seed:    c.Uint64("seed"),
-				Design:  design,
+				Clients:   c.Int("clients"),
+				Seed:      c.Uint64("seed"),
+				Design:    design,
+				Overwrite: c.Bool("overwrite"),
 			})
 			if err != nil {
 				return err
@@ -64,6 +66,7 @@ func sampleDesign() (sampledata.Design, error) {
 		EnrollmentEnd: e.EnrollmentEndDate,
 		End:           e.EndDate,
 		Reference:     e.ReferenceBranch,
+		FeatureID:     "sidebar",
 	}
 	for _, b := range e.Branches {
 		d.Branches = append(d.Branches, sampledata.Branch{Name: b.Slug, Ratio: float64(b.Ratio)})
