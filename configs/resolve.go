@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jetstream-beam/jetstream/experimenter"
@@ -85,7 +86,7 @@ func Resolve(s *Spec, exp experimenter.Experiment) (*Analysis, error) {
 					return nil, err
 				}
 			}
-			if !contains(a.Periods[period], name) {
+			if !slices.Contains(a.Periods[period], name) {
 				a.Periods[period] = append(a.Periods[period], name)
 			}
 		}
@@ -111,7 +112,7 @@ func (a *Analysis) applyOverrides(s *Spec) error {
 	if o.ReferenceBranch != "" {
 		a.ReferenceBranch = o.ReferenceBranch
 	}
-	if a.ReferenceBranch != "" && len(a.Branches) > 0 && !contains(a.Branches, a.ReferenceBranch) {
+	if a.ReferenceBranch != "" && len(a.Branches) > 0 && !slices.Contains(a.Branches, a.ReferenceBranch) {
 		return s.Locate("experiment.reference_branch", fmt.Errorf("branch %q is not one of the experiment's branches %v", a.ReferenceBranch, a.Branches))
 	}
 	if !a.EndDate.IsZero() && !a.StartDate.IsZero() && a.EndDate.Before(a.StartDate) {
@@ -195,13 +196,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

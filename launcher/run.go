@@ -192,7 +192,7 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, error) {
 	}
 	slug := strings.TrimSuffix(filepath.Base(spec.File), ".toml")
 	for _, e := range exps {
-		if e.Slug == slug || len(exps) == 1 && o.ConfigFile == "" {
+		if e.Slug == slug {
 			return configs.Resolve(spec, e)
 		}
 	}

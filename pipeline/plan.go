@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -156,7 +157,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 			var names []string
 			for _, name := range a.Periods[w.Period] {
 				m := a.Metrics[name]
-				if !contains(m.AnalysisBases, basis) {
+				if !slices.Contains(m.AnalysisBases, basis) {
 					continue
 				}
 				ds := a.DataSources[m.DataSource]
@@ -211,13 +212,4 @@ func sortedMetricNames(a *configs.Analysis) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
