@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 var testNow = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
 
 // defaultSample generates the sample `make run` analyses (same clients and seed).
-func defaultSample(t *testing.T) (warehouseURL string, truth sampledata.Truth) {
+func defaultSample(t testing.TB) (warehouseURL string, truth sampledata.Truth) {
 	t.Helper()
 	design, err := sampleDesign()
 	if err != nil {
@@ -171,4 +171,18 @@ from_expression = "mozdata.telemetry.clients_daily"
 			}
 		})
 	}
+}
+
+// BenchmarkRunDefaultSample times `make run`'s analysis of the default sample (20,000
+// clients, 5 windows, 2 bases) on Prism, the sample generated once beforehand.
+func BenchmarkRunDefaultSample(b *testing.B) {
+	url, _ := defaultSample(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := filepath.Join(b.TempDir(), "output")
+		if err := Run(context.Background(), RunOptions{Warehouse: url, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", Output: out, Now: testNow}, &bytes.Buffer{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 }

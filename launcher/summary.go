@@ -24,7 +24,7 @@ func summarise(out io.Writer, plan *pipeline.Plan, o RunOptions) error {
 	tables := filepath.Join(o.Output, tablesDir)
 	for _, ep := range plan.Experiments {
 		a := ep.Analysis
-		fmt.Fprintf(out, "\n%s: %d windows analysed, results in %s\n", a.Slug, len(ep.Windows), filepath.Join(o.Output, statisticsDir))
+		fmt.Fprintf(out, "\n%s: %s analysed, results in %s\n", a.Slug, plural(len(ep.Windows), "window"), filepath.Join(o.Output, statisticsDir))
 		for _, w := range latestWindows(ep.Windows) {
 			table := transforms.Cell{Period: string(w.Period), Window: w.Index}.StatisticsTable(ep.TableSlug)
 			rows, err := export.ReadTable(filepath.Join(tables, export.TableFile(table)))
@@ -83,6 +83,13 @@ func printMetric(tw io.Writer, rows []statistics.Row, a *configs.Analysis, metri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s [%s, %s]\t%s\t%s\n", metric, r.Statistic, r.Branch, counts[r.Branch],
 			number(r.Point), number(r.Lower), number(r.Upper), uplift, truthCol)
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func truthHeader(has bool) string {
