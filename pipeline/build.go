@@ -26,9 +26,7 @@ func Build(s beam.Scope, plan *Plan, dir string) {
 // Analyse turns per-client values keyed by (cell, branch) into statistic rows keyed by
 // statistics table, and the errors of statistics that could not be computed.
 func Analyse(s beam.Scope, cfg transforms.Config, values beam.PCollection) (rows, errs beam.PCollection) {
-	tallies := transforms.TallyPerBranch(s, values)
-	estimates, errs := transforms.Estimate(s, cfg, tallies)
-	return transforms.CompareBranches(s, cfg, estimates), errs
+	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values))
 }
 
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option

@@ -1,0 +1,131 @@
+package transforms
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/jetstream-beam/jetstream/statistics"
+)
+
+func init() {
+	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
+	register.DoFn4x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), error](&computeFn{})
+	register.Iter1[BranchTally]()
+	register.Emitter2[string, BranchTally]()
+	register.Emitter2[string, statistics.Row]()
+	register.Emitter1[AnalysisError]()
+}
+
+// BranchTally is one branch's tally within a cell.
+type BranchTally struct {
+	Branch string
+	Tally  statistics.Tally
+}
+
+// ComputeCells gathers the branch tallies of each cell (a handful of compact tallies per
+// key, never per-client data) and computes every statistic configured for the cell's
+// metric over all its branches: per-branch rows and every ordered branch comparison, keyed
+// by statistics table (statistics_<slug>_<period>_<window>). Each branch is estimated once,
+// with a seed derived from (run seed, cell, branch, statistic). Statistics that fail for a
+// branch become AnalysisErrors; the rest of the cell still produces rows.
+func ComputeCells(s beam.Scope, cfg Config, tallies beam.PCollection) (rows, errs beam.PCollection) {
+	s = s.Scope("ComputeCells")
+	grouped := beam.GroupByKey(s, beam.ParDo(s, byCell, tallies))
+	return beam.ParDo2(s, &computeFn{Config: cfg}, grouped)
+}
+
+func byCell(key string, t statistics.Tally) (string, BranchTally) {
+	cell, branch, err := ParseBranchKey(key)
+	if err != nil {
+		panic(err) // keys are built by Cell.BranchKey upstream
+	}
+	return cell.Key(), BranchTally{Branch: branch, Tally: t}
+}
+
+type computeFn struct {
+	Config Config
+}
+
+func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emit func(string, statistics.Row), fail func(AnalysisError)) error {
+	cell, err := ParseCell(key)
+	if err != nil {
+		return err
+	}
+	exp, ok := f.Config.experiment(cell.Experiment)
+	if !ok {
+		return fmt.Errorf("cell %s: experiment not in the plan", key)
+	}
+	stats, err := f.Config.statistics(cell)
+	if err != nil {
+		return err
+	}
+	var inputs []statistics.Input
+	var bt BranchTally
+	for next(&bt) {
+		inputs = append(inputs, statistics.Input{Branch: bt.Branch, Tally: bt.Tally})
+	}
+	table := cell.StatisticsTable(exp.TableSlug)
+	for _, sc := range stats {
+		stat, err := newStatistic(sc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		seed := func(branch string) uint64 { return statistics.Seed(f.Config.Seed, key, branch, sc.Name) }
+		rows, errs := statistics.Compute(stat, inputs, seed)
+		for _, e := range errs {
+			fail(newError(cell, sc.Name, e))
+		}
+		if cell.Metric == Identity {
+			rows = append(rows, missingBranchCounts(inputs, exp.Branches)...)
+		}
+		for _, r := range rows {
+			r.Metric, r.Segment, r.AnalysisBasis = cell.Metric, cell.Segment, cell.Basis
+			emit(table, r)
+		}
+	}
+	return nil
+}
+
+// countStatistic is the identity count every cell population gets.
+var countStatistic = StatisticConfig{Name: "count"}
+
+// statistics lists the statistics configured for the cell's metric.
+func (c Config) statistics(cell Cell) ([]StatisticConfig, error) {
+	if cell.Metric == Identity {
+		return []StatisticConfig{countStatistic}, nil
+	}
+	exp, ok := c.experiment(cell.Experiment)
+	if !ok {
+		return nil, fmt.Errorf("cell %s: experiment not in the plan", cell.Key())
+	}
+	m, ok := exp.metric(cell.Metric)
+	if !ok {
+		return nil, fmt.Errorf("cell %s: metric not in the plan", cell.Key())
+	}
+	return m.Statistics, nil
+}
+
+func newStatistic(sc StatisticConfig) (statistics.Statistic, error) {
+	params, err := DecodeParams(sc.Params)
+	if err != nil {
+		return nil, fmt.Errorf("statistic %q: %w", sc.Name, err)
+	}
+	return statistics.New(sc.Name, params)
+}
+
+// missingBranchCounts gives Jetstream's point = 0 count rows for configured branches that
+// have no clients in the cell.
+func missingBranchCounts(inputs []statistics.Input, branches []string) []statistics.Row {
+	var rows []statistics.Row
+	for _, b := range branches {
+		if !slices.ContainsFunc(inputs, func(in statistics.Input) bool { return in.Branch == b }) {
+			nan := math.NaN()
+			rows = append(rows, statistics.Row{Statistic: "count", Branch: b, CIWidth: nan, Point: 0, Lower: nan, Upper: nan})
+		}
+	}
+	return rows
+}
