@@ -18,6 +18,7 @@ func App() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			sampleDataCommand(),
+			statisticsCommand(),
 		},
 	}
 }
