@@ -224,4 +224,3 @@ func writeRowsTable(w io.Writer, rows []statistics.Row) {
 	}
 	tw.Flush()
 }
-
