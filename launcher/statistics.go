@@ -31,7 +31,7 @@ func statisticsCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "param", Usage: "statistic parameter key=value (repeatable; dotted keys make tables)"},
 			&cli.StringFlag{Name: "reference-branch", Usage: "only print comparisons against this branch (default: every ordered pair)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "base seed; each branch's seed derives from it, the metric and the statistic"},
-			&cli.StringFlag{Name: "rng", Value: string(statistics.Fast), Usage: "random engine: fast or numpy-legacy"},
+			&cli.StringFlag{Name: "rng", Value: string(statistics.Fast), Usage: "random engine: fast, or numpy-legacy to replay mozanalysis bit for bit (numpy.random.seed(--seed) before the statistic; needs --reference-branch)"},
 			&cli.StringFlag{Name: "format", Value: "json", Usage: "json (schema v4 rows) or table"},
 		},
 		Action: func(c *cli.Context) error {
@@ -76,8 +76,21 @@ func runStatistics(out, errOut io.Writer, req statisticsRequest) error {
 	if req.Reference != "" && !hasBranch(inputs, req.Reference) {
 		return fmt.Errorf("--reference-branch: %q is not a branch of %s", req.Reference, req.Input)
 	}
-	seed := func(branch string) uint64 { return statistics.Seed(req.Seed, req.Metric, branch, req.Statistic) }
-	rows, errs := statistics.Compute(stat, inputs, seed)
+	var rows []statistics.Row
+	var errs []error
+	if req.Engine == statistics.NumpyLegacy {
+		// Replay mozanalysis: numpy.random.seed(S) right before the statistic, draws in its order.
+		if req.Reference == "" {
+			return fmt.Errorf("--rng numpy-legacy replays mozanalysis with one reference branch: give --reference-branch")
+		}
+		if req.Seed > math.MaxUint32 {
+			return fmt.Errorf("--seed %d: numpy seeds are below 2^32", req.Seed)
+		}
+		rows, errs = statistics.Replay(req.Statistic, params, inputs, req.Reference, uint32(req.Seed))
+	} else {
+		seed := func(branch string) uint64 { return statistics.Seed(req.Seed, req.Metric, branch, req.Statistic) }
+		rows, errs = statistics.Compute(stat, inputs, seed)
+	}
 	var kept []statistics.Row
 	for _, r := range rows {
 		if r.Comparison != "" && req.Reference != "" && r.ComparisonToBranch != req.Reference {

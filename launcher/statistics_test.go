@@ -131,3 +131,109 @@ func TestParseParams(t *testing.T) {
 		t.Errorf("params = %v", p)
 	}
 }
+
+// TestStatisticsCommandReplaysMozanalysis: with --rng numpy-legacy and the case's seed, the
+// command reproduces mozanalysis' rows of single-reference golden cases to the last digits.
+func TestStatisticsCommandReplaysMozanalysis(t *testing.T) {
+	for _, name := range []string{"bootstrap-no-winsorize-ci99", "bootstrap-heavy-tail", "binomial-near-one", "deciles-integer-ci90"} {
+		t.Run(name, func(t *testing.T) {
+			dir := "../../shared/golden/statistics/" + name + "/"
+			var spec struct {
+				Seed uint64 `json:"seed"`
+				Runs []struct {
+					Statistic  string         `json:"statistic"`
+					Metric     string         `json:"metric"`
+					Parameters map[string]any `json:"parameters"`
+				} `json:"runs"`
+			}
+			readJSONFile(t, dir+"spec.json", &spec)
+			var expected []struct {
+				Metric, Statistic, Branch, Comparison string
+				ComparisonToBranch                    string `json:"comparison_to_branch"`
+				Parameter                             *string
+				Point, Lower, Upper                   *float64
+			}
+			readJSONFile(t, dir+"expected.json", &expected)
+			got := map[string]statistics.Row{}
+			for _, run := range spec.Runs {
+				if run.Statistic == "count" || run.Statistic == "sum" {
+					continue
+				}
+				var params []string
+				keys := []string{"num_samples", "drop_highest", "confidence_interval"}
+				if run.Statistic != "bootstrap_mean" {
+					keys = map[string][]string{"binomial": {"confidence_interval"}, "deciles": {"num_samples", "confidence_interval"}}[run.Statistic]
+				}
+				for _, k := range keys {
+					if v, ok := run.Parameters[k]; ok {
+						params = append(params, k+"="+strings.TrimSuffix(strings.TrimSuffix(fmtJSON(v), ".0"), ".00"))
+					}
+				}
+				var out bytes.Buffer
+				req := statisticsRequest{Input: dir + "input.csv", Metric: run.Metric, Statistic: run.Statistic, Params: params,
+					Reference: "control", Seed: spec.Seed, Engine: statistics.NumpyLegacy, Format: "json"}
+				if err := runStatistics(&out, &bytes.Buffer{}, req); err != nil {
+					t.Fatal(err)
+				}
+				windows, err := export.ParseStatisticsJSON(out.Bytes())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range windows[0].Rows {
+					got[strings.Join([]string{r.Metric, r.Statistic, r.Parameter, r.Branch, r.Comparison, r.ComparisonToBranch}, "|")] = r
+				}
+			}
+			compared := 0
+			for _, e := range expected {
+				if e.Statistic == "count" || e.Statistic == "sum" {
+					continue
+				}
+				param := ""
+				if e.Parameter != nil {
+					param = *e.Parameter
+				}
+				key := strings.Join([]string{e.Metric, e.Statistic, param, e.Branch, e.Comparison, e.ComparisonToBranch}, "|")
+				g, ok := got[key]
+				if !ok {
+					t.Errorf("missing row %s", key)
+					continue
+				}
+				compared++
+				for _, f := range []struct {
+					name string
+					got  float64
+					want *float64
+				}{{"point", g.Point, e.Point}, {"lower", g.Lower, e.Lower}, {"upper", g.Upper, e.Upper}} {
+					if f.want == nil {
+						if !math.IsNaN(f.got) {
+							t.Errorf("%s %s = %v, want NULL", key, f.name, f.got)
+						}
+						continue
+					}
+					if math.Abs(f.got-*f.want) > 1e-12*math.Max(1, math.Abs(*f.want)) {
+						t.Errorf("%s %s = %.17g, want %.17g", key, f.name, f.got, *f.want)
+					}
+				}
+			}
+			if compared == 0 || compared != len(got) {
+				t.Errorf("compared %d rows; the command printed %d", compared, len(got))
+			}
+		})
+	}
+}
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

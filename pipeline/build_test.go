@@ -56,8 +56,11 @@ func testConfig(t *testing.T) transforms.Config {
 		Experiments: []transforms.ExperimentConfig{{
 			Slug: "exp-a", TableSlug: "exp_a", Branches: []string{"control", "treatment", "empty"}, ReferenceBranch: "control",
 			Metrics: []transforms.MetricConfig{{Name: "active_hours", Statistics: []transforms.StatisticConfig{
-				{Name: "bootstrap_mean", Params: boot}, {Name: "sum"}, {Name: "binomial"},
+				{Name: "bootstrap_mean", Params: boot},
+				{Name: "sum", PreTreatments: []transforms.PreTreatmentConfig{{Name: "normalize_over_analysis_period"}}},
+				{Name: "binomial"},
 			}}},
+			Windows: []transforms.WindowLength{{Period: "week", Window: 2, Days: 7}},
 		}},
 	}
 }
@@ -105,12 +108,13 @@ func TestAnalyse(t *testing.T) {
 			t.Fatal(err)
 		}
 		boot = append(boot, est)
-		sum := 0.0
+		// sum after normalize_over_analysis_period: every value divided by the 7-day window
+		var perDay statistics.Tally
 		for _, v := range data[branch] {
-			sum += v
+			perDay.Add(v / 7)
 		}
 		want = append(want,
-			rowString(table, "active_hours", statistics.Row{Statistic: "sum", Branch: branch, Point: sum}),
+			rowString(table, "active_hours", statistics.Row{Statistic: "sum", Branch: branch, Point: perDay.Sum()}),
 			rowString(table, "identity", statistics.Row{Statistic: "count", Branch: branch, Point: 30}))
 	}
 	want = append(want, rowString(table, "identity", statistics.Row{Statistic: "count", Branch: "empty", Point: 0}))

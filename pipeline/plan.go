@@ -73,6 +73,9 @@ func NewPlan(analyses []*configs.Analysis, d warehouse.Dialect, opts Options) (*
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range ep.Windows {
+			cfg.Windows = append(cfg.Windows, transforms.WindowLength{Period: string(w.Period), Window: w.Index, Days: w.Length()})
+		}
 		queries, err := ep.queries(d, opts)
 		if err != nil {
 			return nil, err
@@ -129,9 +132,6 @@ func experimentConfig(a *configs.Analysis, tableSlug string) (transforms.Experim
 		mc := transforms.MetricConfig{Name: name}
 		for _, st := range m.Statistics {
 			key := fmt.Sprintf("metrics.%s.statistics.%s", name, st.Name)
-			if len(st.PreTreatments) > 0 {
-				return cfg, a.Source.Locate(key+".pre_treatments", fmt.Errorf("pre-treatments are not supported yet"))
-			}
 			if _, err := statistics.New(st.Name, st.Params); err != nil {
 				return cfg, a.Source.Locate(key, err)
 			}
@@ -139,7 +139,19 @@ func experimentConfig(a *configs.Analysis, tableSlug string) (transforms.Experim
 			if err != nil {
 				return cfg, a.Source.Locate(key, err)
 			}
-			mc.Statistics = append(mc.Statistics, transforms.StatisticConfig{Name: st.Name, Params: params})
+			sc := transforms.StatisticConfig{Name: st.Name, Params: params}
+			for i, pt := range st.PreTreatments {
+				ptKey := fmt.Sprintf("%s.pre_treatments[%d]", key, i+1)
+				if _, err := statistics.NewPreTreatment(pt.Name, pt.Params); err != nil {
+					return cfg, a.Source.Locate(key+".pre_treatments", err)
+				}
+				ptParams, err := transforms.EncodeParams(pt.Params)
+				if err != nil {
+					return cfg, a.Source.Locate(key+".pre_treatments", fmt.Errorf("%s: %w", ptKey, err))
+				}
+				sc.PreTreatments = append(sc.PreTreatments, transforms.PreTreatmentConfig{Name: pt.Name, Params: ptParams})
+			}
+			mc.Statistics = append(mc.Statistics, sc)
 		}
 		cfg.Metrics = append(cfg.Metrics, mc)
 	}

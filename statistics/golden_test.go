@@ -30,9 +30,19 @@ var goldenCases = []string{
 	"bootstrap-no-winsorize-ci99",
 	"bootstrap-three-branches-allrefs",
 	"count-sum",
+	"deciles-continuous",
+	"deciles-integer-ci90",
+	"ecdf-kde-linear",
+	"ecdf-kde-log-space",
+	"ecdf-kde-small-grid-integer",
 	"large-continuous",
+	"linear-model-covariate",
+	"linear-model-covariate-nulls",
+	"linear-model-no-covariate",
 	"linear-model-zero-reference",
 	"nulls",
+	"per-client-dau-impact",
+	"population-ratio",
 	"tiny-branches",
 }
 
@@ -42,6 +52,14 @@ var outputs = map[string]string{
 	"binomial":       "binomial",
 	"count":          "count",
 	"sum":            "sum",
+
+	"deciles":                 "deciles",
+	"empirical_cdf":           "empirical_cdf",
+	"kernel_density_estimate": "kernel_density_estimate",
+
+	"linear_model_mean":     "mean_lm",
+	"per_client_dau_impact": "per_client_dau_impact",
+	"population_ratio":      "population_ratio",
 }
 
 type goldenSpec struct {
@@ -57,6 +75,8 @@ type goldenSpec struct {
 	Runs                   []struct {
 		Statistic                  string         `json:"statistic"`
 		Metric                     string         `json:"metric"`
+		Numerator                  string         `json:"numerator"`
+		Denominator                string         `json:"denominator"`
 		Parameters                 map[string]any `json:"parameters"`
 		BranchOrderFirstAppearance []string       `json:"branch_order_first_appearance"`
 		RandomDrawBranchOrder      []string       `json:"random_draw_branch_order"`
@@ -93,6 +113,9 @@ type goldenCase struct {
 	tol      goldenTolerance
 	// tallies[metric][branch] holds the non-null values of a column.
 	tallies map[string]map[string]*Tally
+	// header and records are input.csv in file order (records without the header).
+	header  []string
+	records [][]string
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -132,6 +155,7 @@ func loadGolden(t *testing.T, name string) *goldenCase {
 		t.Fatalf("%s: %v", name, err)
 	}
 	header := records[0]
+	c.header, c.records = header, records[1:]
 	bcol := slices.Index(header, "branch")
 	if bcol < 0 {
 		t.Fatalf("%s: no branch column", name)
@@ -171,8 +195,89 @@ func statParams(stat string, p map[string]any) map[string]any {
 		out["confidence_interval"] = p["confidence_interval"]
 	case "binomial":
 		out["confidence_interval"] = p["confidence_interval"]
+	case "deciles":
+		out["num_samples"] = int64(p["num_samples"].(float64))
+		out["confidence_interval"] = p["confidence_interval"]
+	case "empirical_cdf", "kernel_density_estimate":
+		for k, v := range p {
+			if k == "grid_size" {
+				v = int64(v.(float64))
+			}
+			out[k] = v
+		}
+	case "linear_model_mean", "per_client_dau_impact":
+		out["drop_highest"] = p["drop_highest"]
+		if p["covariate"] != nil {
+			out["covariate_adjustment"] = map[string]any{"period": "preenrollment_week"}
+		}
+		// The column types, as the pipeline passes them from the warehouse.
+		for flag, key := range map[string]string{"integer_metric": "clip_threshold_rounded_up", "integer_covariate": "covariate_clip_threshold_rounded_up"} {
+			if v, ok := p[key].(bool); ok {
+				out[flag] = v
+			}
+		}
+	case "population_ratio":
+		out["num_samples"] = int64(p["num_samples"].(float64))
+		out["drop_highest"] = p["drop_highest"]
+		out["confidence_interval"] = p["confidence_interval"]
 	}
 	return out
+}
+
+// pairs returns, per branch, the rows whose columns a and b are both
+// non-null, as a PairTally and as the two columns in file order.
+func (c *goldenCase) pairs(t *testing.T, a, b string) (map[string]*PairTally, map[string][2][]float64) {
+	t.Helper()
+	bcol, ia, ib := slices.Index(c.header, "branch"), slices.Index(c.header, a), slices.Index(c.header, b)
+	if ia < 0 || ib < 0 {
+		return nil, nil
+	}
+	tallies, cols := map[string]*PairTally{}, map[string][2][]float64{}
+	for _, rec := range c.records {
+		if rec[ia] == "" || rec[ib] == "" {
+			continue
+		}
+		x, err1 := strconv.ParseFloat(rec[ia], 64)
+		y, err2 := strconv.ParseFloat(rec[ib], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", c.name, err1, err2)
+		}
+		br := rec[bcol]
+		if tallies[br] == nil {
+			tallies[br] = &PairTally{}
+		}
+		tallies[br].Add(x, y)
+		col := cols[br]
+		col[0], col[1] = append(col[0], x), append(col[1], y)
+		cols[br] = col
+	}
+	return tallies, cols
+}
+
+// goldenInputs builds the Inputs of one run: the metric's tallies and, for
+// the linear models, (metric, metric_pre) pairs when the case has the
+// covariate column; for population_ratio, (numerator, denominator) pairs.
+func (c *goldenCase) goldenInputs(t *testing.T, stat, metric, num, den string, branches []string) []Input {
+	t.Helper()
+	var pairs map[string]*PairTally
+	switch stat {
+	case "linear_model_mean", "per_client_dau_impact":
+		pairs, _ = c.pairs(t, metric, metric+"_pre")
+	case "population_ratio":
+		pairs, _ = c.pairs(t, num, den)
+	}
+	var inputs []Input
+	for _, b := range branches {
+		in := Input{Branch: b}
+		if tl := c.tallies[metric][b]; tl != nil {
+			in.Tally = *tl
+		}
+		if p := pairs[b]; p != nil {
+			in.Pairs = *p
+		}
+		inputs = append(inputs, in)
+	}
+	return inputs
 }
 
 func rowKey(metric, stat, branch, comparison, ref, param string) string {
@@ -191,7 +296,10 @@ func (r goldenRow) key() string {
 	case string:
 		param = p
 	case float64:
-		param = strconv.FormatFloat(p, 'g', -1, 64)
+		// ECDF/KDE grid points: the oracle's unrounded x; rows carry
+		// Jetstream's stored form str(round(x, 6)). The unrounded grid is
+		// checked numerically by TestGoldenGrid.
+		param = StoredParameter(p)
 	}
 	return rowKey(r.Metric, r.Statistic, r.Branch, deref(r.Comparison), deref(r.ComparisonToBranch), param)
 }
@@ -205,6 +313,17 @@ type matchStats struct {
 	rows, mcValues, exactValues, skipped int
 	worst                                float64 // largest |Δ|/tol over Monte-Carlo values
 	worstAt                              string
+	lmBounds                             int     // lm_relative_bounds values compared
+	lmWorst                              float64 // largest |Δ|/tol over them
+	exactWorst                           float64 // largest |Δ|/tol over exact-class values
+	exactWorstAt                         string
+}
+
+// lmRelativeBound reports whether a field of an expected row is in the
+// lm_relative_bounds class: lower/upper of a linear model's relative_uplift.
+func lmRelativeBound(e goldenRow, field string) bool {
+	return (e.Statistic == "mean_lm" || e.Statistic == "per_client_dau_impact") &&
+		e.Comparison != nil && *e.Comparison == RelativeUplift && (field == "lower" || field == "upper")
 }
 
 // compareGolden checks that got contains exactly the expected rows of the
@@ -247,8 +366,13 @@ func compareGolden(t *testing.T, c *goldenCase, stats map[string]bool, got []Row
 				return
 			}
 			ms.exactValues++
-			if d := math.Abs(have - *want); !(d <= max(1e-9*math.Abs(*want), 1e-12)) {
+			tol := max(1e-9*math.Abs(*want), 1e-12)
+			d := math.Abs(have - *want)
+			if !(d <= tol) {
 				t.Errorf("%s: row %s: %s = %v, want %v (exact class)", c.name, k, field, have, *want)
+			}
+			if d/tol > ms.exactWorst {
+				ms.exactWorst, ms.exactWorstAt = d/tol, k+" "+field
 			}
 		}
 		checkExact("ci_width", e.CIWidth, a.CIWidth)
@@ -259,6 +383,21 @@ func compareGolden(t *testing.T, c *goldenCase, stats map[string]bool, got []Row
 		}{{"point", e.Point, a.Point}, {"lower", e.Lower, a.Lower}, {"upper", e.Upper, a.Upper}}
 		j, isMC := mc[i]
 		for _, f := range fields {
+			if !isMC && lmRelativeBound(e, f.name) && f.want != nil && e.Lower != nil && e.Upper != nil {
+				// lm_relative_bounds: the delta-method Jacobian may differ.
+				if math.IsNaN(f.have) {
+					t.Errorf("%s: row %s: %s is NULL, want %v", c.name, k, f.name, *f.want)
+					continue
+				}
+				tol := max(1e-5*(*e.Upper-*e.Lower), 1e-9*math.Abs(*f.want), 1e-12)
+				d := math.Abs(f.have - *f.want)
+				if !(d <= tol) {
+					t.Errorf("%s: row %s: %s = %v, want %v ± %v (lm_relative_bounds)", c.name, k, f.name, f.have, *f.want, tol)
+				}
+				ms.lmBounds++
+				ms.lmWorst = max(ms.lmWorst, d/tol)
+				continue
+			}
 			if !isMC {
 				checkExact(f.name, f.want, f.have)
 				continue
@@ -304,9 +443,20 @@ func compareGolden(t *testing.T, c *goldenCase, stats map[string]bool, got []Row
 	return ms
 }
 
+// referenceComputer is implemented by statistics whose rows for one
+// reference depend on whether that reference is skipped (linear models: the
+// zero-reference guard drops the individual rows too).
+type referenceComputer interface {
+	computeReferences(inputs []Input, refs []string) ([]Row, []error)
+}
+
 // runGolden computes the rows of the implemented statistics of a case with
-// the Fast engine: every branch as reference in one pass, seeds from Seed.
-func runGolden(t *testing.T, c *goldenCase, opts Options) ([]Row, map[string]bool) {
+// Compute: every branch as reference in one pass, seeds from Seed. The
+// oracle ran with one reference unless all_branches_as_reference; then only
+// that reference's comparisons are kept (and a linear model computes that
+// reference alone, see referenceComputer). params adjusts the parameters of
+// each run (nil: none).
+func runGolden(t *testing.T, c *goldenCase, opts Options, params func(map[string]any)) ([]Row, map[string]bool) {
 	t.Helper()
 	stats := map[string]bool{}
 	var rows []Row
@@ -316,23 +466,30 @@ func runGolden(t *testing.T, c *goldenCase, opts Options) ([]Row, map[string]boo
 			continue
 		}
 		stats[out] = true
-		st, err := NewWithOptions(run.Statistic, statParams(run.Statistic, run.Parameters), opts)
+		p := statParams(run.Statistic, run.Parameters)
+		if run.Statistic == "population_ratio" {
+			p["numerator"], p["denominator"] = run.Numerator, run.Denominator
+		}
+		if params != nil {
+			params(p)
+		}
+		st, err := NewWithOptions(run.Statistic, p, opts)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		var est []Estimate
-		for _, b := range run.BranchOrderFirstAppearance {
-			tl := c.tallies[run.Metric][b]
-			if tl == nil {
-				tl = &Tally{}
-			}
-			e, err := st.Estimate(b, *tl, Seed(uint64(c.spec.Seed), c.name, run.Metric, b, run.Statistic))
-			if err != nil {
-				t.Fatalf("%s: %s(%s): %v", c.name, run.Statistic, run.Metric, err)
-			}
-			est = append(est, e)
+		inputs := c.goldenInputs(t, run.Statistic, run.Metric, run.Numerator, run.Denominator, run.BranchOrderFirstAppearance)
+		seed := func(b string) uint64 { return Seed(uint64(c.spec.Seed), c.name, run.Metric, b, run.Statistic) }
+		var got []Row
+		var errs []error
+		if rc, ok := st.(referenceComputer); ok && !c.spec.AllBranchesAsReference {
+			got, errs = rc.computeReferences(inputs, []string{c.spec.ReferenceBranch})
+		} else {
+			got, errs = Compute(st, inputs, seed)
 		}
-		for _, r := range st.Rows(est) {
+		for _, e := range errs {
+			t.Logf("%s: %s(%s): %v", c.name, run.Statistic, run.Metric, e)
+		}
+		for _, r := range got {
 			// The oracle ran with one reference unless all_branches_as_reference;
 			// Rows always produces every ordered pair.
 			if r.Comparison != "" && !c.spec.AllBranchesAsReference && r.ComparisonToBranch != c.spec.ReferenceBranch {
@@ -349,13 +506,13 @@ func TestGolden(t *testing.T) {
 	for _, name := range goldenCases {
 		t.Run(name, func(t *testing.T) {
 			c := loadGolden(t, name)
-			rows, stats := runGolden(t, c, Options{})
+			rows, stats := runGolden(t, c, Options{}, nil)
 			ms := compareGolden(t, c, stats, rows, false)
 			if ms.rows == 0 {
 				t.Fatalf("%s: no rows compared", name)
 			}
-			t.Logf("%s: %d rows match (%d exact values, %d Monte-Carlo values, %d unstable skipped); worst Monte-Carlo |Δ|/tol = %.3f at %s",
-				name, ms.rows, ms.exactValues, ms.mcValues, ms.skipped, ms.worst, ms.worstAt)
+			t.Logf("%s: %d rows match (%d exact values, worst |Δ|/tol %.3g at %s; %d lm_relative_bounds values, worst %.3g; %d Monte-Carlo values, %d unstable skipped); worst Monte-Carlo |Δ|/tol = %.3f at %s",
+				name, ms.rows, ms.exactValues, ms.exactWorst, ms.exactWorstAt, ms.lmBounds, ms.lmWorst, ms.mcValues, ms.skipped, ms.worst, ms.worstAt)
 		})
 	}
 }
@@ -372,8 +529,11 @@ var bitExactCases = []string{
 	"bootstrap-integer-ci90-allrefs",
 	"bootstrap-no-winsorize-ci99",
 	"bootstrap-three-branches-allrefs",
+	"deciles-continuous",
+	"deciles-integer-ci90",
 	"linear-model-zero-reference",
 	"nulls",
+	"population-ratio",
 	"tiny-branches",
 }
 
@@ -389,6 +549,16 @@ func replayLegacy(t *testing.T, c *goldenCase) ([]Row, map[string]bool) {
 	var rows []Row
 	for _, run := range c.spec.Runs {
 		out, ok := outputs[run.Statistic]
+		if run.Statistic == "deciles" { // see deciles_test.go
+			stats[out] = true
+			rows = append(rows, replayLegacyDeciles(t, c, run.Metric, run.Parameters, run.RandomDrawBranchOrder, run.ReferencesInOrder)...)
+			continue
+		}
+		if run.Statistic == "population_ratio" { // see ratio_test.go
+			stats[out] = true
+			rows = append(rows, replayLegacyRatio(t, c, run.Numerator, run.Denominator, run.Parameters, run.BranchOrderFirstAppearance, run.ReferencesInOrder)...)
+			continue
+		}
 		if !ok || (run.Statistic != "bootstrap_mean" && run.Statistic != "binomial") {
 			continue
 		}

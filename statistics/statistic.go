@@ -60,13 +60,18 @@ var registry = map[string]constructor{
 	"binomial":       newBinomial,
 	"count":          newCount,
 	"sum":            newSum,
+
+	"deciles":                 newDeciles,
+	"empirical_cdf":           newEmpiricalCDF,
+	"kernel_density_estimate": newKernelDensity,
+
+	"linear_model_mean":     newLinearModelMean,
+	"per_client_dau_impact": newPerClientDAUImpact,
+	"population_ratio":      newPopulationRatio,
 }
 
 // notImplemented are Jetstream statistics this package does not provide yet.
-var notImplemented = []string{
-	"deciles", "empirical_cdf", "kernel_density_estimate",
-	"linear_model_mean", "per_client_dau_impact", "population_ratio",
-}
+var notImplemented = []string{}
 
 // Names returns the config names of the implemented statistics, sorted.
 func Names() []string {

@@ -15,7 +15,16 @@ func TestNewErrors(t *testing.T) {
 		want   string // the exact error text
 	}{
 		{"mann_whitney_u", nil, Options{}, `statistic "mann_whitney_u" does not exist`},
-		{"deciles", nil, Options{}, `statistic "deciles" is not implemented yet`},
+		{"kernel_density_estimate", map[string]any{"adjust": 2.0}, Options{},
+			`statistic "kernel_density_estimate": KDE Adjust parameter no longer supported (adjust = 2; only 1.0 is accepted)`},
+		{"kernel_density_estimate", map[string]any{"bandwidth": "silverman"}, Options{},
+			`statistic "kernel_density_estimate": parameter bandwidth = "silverman" is not supported (supported: scott)`},
+		{"empirical_cdf", map[string]any{"log_space": "yes"}, Options{},
+			`statistic "empirical_cdf": parameter log_space = "yes" (string): want true or false`},
+		{"empirical_cdf", map[string]any{"grid_size": int64(0)}, Options{},
+			`statistic "empirical_cdf": parameter grid_size = 0 is out of range [1, 1048576]`},
+		{"deciles", map[string]any{"drop_highest": 0.01}, Options{},
+			`statistic "deciles": unknown parameter "drop_highest" (accepted: confidence_interval, num_samples)`},
 		{"bootstrap_mean", map[string]any{"num_sample": int64(5)}, Options{},
 			`statistic "bootstrap_mean": unknown parameter "num_sample" (accepted: confidence_interval, drop_highest, num_samples)`},
 		{"count", map[string]any{"confidence_interval": 0.9}, Options{},
@@ -77,7 +86,7 @@ func TestNewDefaults(t *testing.T) {
 			t.Errorf("New(%q): Name %q Output %q, want %q %q", name, st.Name(), st.Output(), name, output)
 		}
 	}
-	if got := Names(); !slices.Equal(got, []string{"binomial", "bootstrap_mean", "count", "sum"}) {
+	if got := Names(); !slices.Equal(got, []string{"binomial", "bootstrap_mean", "count", "deciles", "empirical_cdf", "kernel_density_estimate", "linear_model_mean", "per_client_dau_impact", "population_ratio", "sum"}) {
 		t.Errorf("Names() = %v", got)
 	}
 }

@@ -74,8 +74,13 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
+		treated, err := preTreat(sc, inputs, exp.windowDays(cell.Period, cell.Window))
+		if err != nil {
+			fail(newError(cell, sc.Name, err))
+			continue
+		}
 		seed := func(branch string) uint64 { return statistics.Seed(f.Config.Seed, key, branch, sc.Name) }
-		rows, errs := statistics.Compute(stat, inputs, seed)
+		rows, errs := statistics.Compute(stat, treated, seed)
 		for _, e := range errs {
 			fail(newError(cell, sc.Name, e))
 		}
@@ -115,6 +120,26 @@ func newStatistic(sc StatisticConfig) (statistics.Statistic, error) {
 		return nil, fmt.Errorf("statistic %q: %w", sc.Name, err)
 	}
 	return statistics.New(sc.Name, params)
+}
+
+// preTreat applies the statistic's pre-treatments to the cell's inputs.
+func preTreat(sc StatisticConfig, inputs []statistics.Input, periodLength int) ([]statistics.Input, error) {
+	if len(sc.PreTreatments) == 0 {
+		return inputs, nil
+	}
+	pts := make([]statistics.PreTreatment, 0, len(sc.PreTreatments))
+	for _, pc := range sc.PreTreatments {
+		params, err := DecodeParams(pc.Params)
+		if err != nil {
+			return nil, fmt.Errorf("pre-treatment %q: %w", pc.Name, err)
+		}
+		pt, err := statistics.NewPreTreatment(pc.Name, params)
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, pt)
+	}
+	return statistics.ApplyPreTreatments(pts, inputs, statistics.PreTreatmentContext{PeriodLength: periodLength})
 }
 
 // missingBranchCounts gives Jetstream's point = 0 count rows for configured branches that

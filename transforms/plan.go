@@ -31,6 +31,7 @@ type ExperimentConfig struct {
 	Branches        []string
 	ReferenceBranch string
 	Metrics         []MetricConfig
+	Windows         []WindowLength
 }
 
 // MetricConfig lists the statistics of one metric.
@@ -40,10 +41,25 @@ type MetricConfig struct {
 }
 
 // StatisticConfig is a statistic with its config parameters, typed losslessly (JSON would
-// turn TOML integers into floats).
+// turn TOML integers into floats), and the pre-treatments applied before it, in order.
 type StatisticConfig struct {
+	Name          string
+	Params        []Param
+	PreTreatments []PreTreatmentConfig
+}
+
+// PreTreatmentConfig is one pre-treatment with its parameters.
+type PreTreatmentConfig struct {
 	Name   string
 	Params []Param
+}
+
+// WindowLength is the length in days of one analysis window of an experiment, the
+// "analysis period length" normalize_over_analysis_period divides by.
+type WindowLength struct {
+	Period string
+	Window int
+	Days   int
 }
 
 // Param is one statistic parameter.
@@ -104,6 +120,16 @@ func (c Config) experiment(slug string) (ExperimentConfig, bool) {
 		}
 	}
 	return ExperimentConfig{}, false
+}
+
+// windowDays is the length of a window of the experiment, 0 when unknown.
+func (e ExperimentConfig) windowDays(period string, window int) int {
+	for _, w := range e.Windows {
+		if w.Period == period && w.Window == window {
+			return w.Days
+		}
+	}
+	return 0
 }
 
 func (e ExperimentConfig) metric(name string) (MetricConfig, bool) {

@@ -1,0 +1,105 @@
+package statistics
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Replay computes a statistic as mozanalysis does right after `numpy.random.seed(seed)`,
+// with reference as the only reference branch: the random draws come from numpy's legacy
+// MT19937 stream in mozanalysis' order, so the rows match mozanalysis bit for bit (up to
+// the summation order of means). inputs must be in the order branches first appear in the
+// data (mozanalysis iterates `df.branch.unique()`); comparisons are against reference only.
+//
+// Draw order after seed(S) (see golden/statistics/README.md):
+//
+//	bootstrap_mean  one randint(2^32 − 1) per branch (first appearance) from the global
+//	                stream, then R Dirichlet draws from RandomState(that seed)
+//	binomial        per branch in sorted order, R beta(s+1, n−s+1) draws from the global stream
+//	deciles         per branch (first appearance), per decile, R binomial(n−1, q) draws
+//
+// Deterministic statistics (count, sum, empirical_cdf, kernel_density_estimate,
+// linear_model_mean, per_client_dau_impact) need no stream and are computed as by Compute.
+// population_ratio resamples clients by their row positions, which tallies do not keep,
+// so it cannot be replayed here.
+func Replay(name string, params map[string]any, inputs []Input, reference string, seed uint32) ([]Row, []error) {
+	st, err := NewWithOptions(name, params, Options{Engine: NumpyLegacy})
+	if err != nil {
+		return nil, []error{err}
+	}
+	if !slices.ContainsFunc(inputs, func(in Input) bool { return in.Branch == reference }) {
+		return nil, []error{fmt.Errorf("reference branch %q has no data", reference)}
+	}
+	global := newMT19937(seed)
+	var ests []Estimate
+	var errs []error
+	estimate := func(in Input, s uint64) (Estimate, bool) {
+		e, err := st.Estimate(in.Branch, in.Tally, s)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return e, err == nil
+	}
+	switch s := st.(type) {
+	case bootstrapMean:
+		for _, in := range inputs {
+			if e, ok := estimate(in, uint64(global.boundedUint32(4294967294))); ok {
+				ests = append(ests, e)
+			}
+		}
+	case binomial:
+		sorted := slices.Clone(inputs)
+		slices.SortFunc(sorted, func(a, b Input) int { return cmpString(a.Branch, b.Branch) })
+		for _, in := range sorted {
+			e, ok := estimate(in, 0)
+			if !ok {
+				continue
+			}
+			n, succ, _ := Successes(in.Tally)
+			for i := range e.Replicates {
+				e.Replicates[i] = global.beta(float64(succ+1), float64(n-succ+1))
+			}
+			ests = append(ests, e)
+		}
+	case deciles:
+		for _, in := range inputs {
+			if err := checkTally(s.Name(), in.Branch, in.Tally, true); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			os := newOrderStatistics(in.Tally)
+			ests = append(ests, Estimate{Branch: in.Branch, N: os.n, Parameters: slices.Clone(decileLabels),
+				Replicates: legacyDecileReplicates(global, os, decileProbabilities, s.numSamples)})
+		}
+	case populationRatio:
+		return nil, []error{fmt.Errorf("population_ratio cannot be replayed from tallies: numpy resamples clients by row position")}
+	default:
+		rows, errs := Compute(st, inputs, func(string) uint64 { return 0 })
+		return onlyReference(rows, reference), errs
+	}
+	if len(ests) == 0 {
+		return nil, errs
+	}
+	return onlyReference(st.Rows(ests), reference), errs
+}
+
+// onlyReference keeps individual rows and comparisons against reference.
+func onlyReference(rows []Row, reference string) []Row {
+	out := rows[:0:0]
+	for _, r := range rows {
+		if r.Comparison == "" || r.ComparisonToBranch == reference {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
