@@ -42,27 +42,6 @@ func replayLegacyDeciles(t *testing.T, c *goldenCase, metric string, params map[
 	return rows
 }
 
-// TestGoldenDecilesBitExactLarge replays the deciles of large-continuous
-// (100,000 clients per branch: BTPE with n·p up to 90,000) bit-exactly; the
-// rest of that case is too slow for the sequential legacy engine.
-func TestGoldenDecilesBitExactLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large case")
-	}
-	c := loadGolden(t, "large-continuous")
-	var rows []Row
-	for _, run := range c.spec.Runs {
-		if run.Statistic == "deciles" {
-			rows = append(rows, replayLegacyDeciles(t, c, run.Metric, run.Parameters, run.RandomDrawBranchOrder, run.ReferencesInOrder)...)
-		}
-	}
-	ms := compareGolden(t, c, map[string]bool{"deciles": true}, rows, true)
-	if ms.rows == 0 {
-		t.Fatal("no rows compared")
-	}
-	t.Logf("large-continuous deciles: %d rows match bit-exactly (%d Monte-Carlo values; worst |Δ|/tol = %.3f)", ms.rows, ms.mcValues, ms.worst)
-}
-
 func TestOrderStatistics(t *testing.T) {
 	// Data 1 1 3 5 5 5 (added out of order).
 	os := newOrderStatistics(tallyOf(5, 1, 3, 5, 1, 5))

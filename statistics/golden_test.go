@@ -67,21 +67,24 @@ type goldenSpec struct {
 	Input struct {
 		File string `json:"file"`
 	} `json:"input"`
-	Metrics                []string `json:"metrics"`
-	BinaryMetrics          []string `json:"binary_metrics"`
-	Statistics             []string `json:"statistics"`
-	ReferenceBranch        string   `json:"reference_branch"`
-	AllBranchesAsReference bool     `json:"all_branches_as_reference"`
-	Runs                   []struct {
-		Statistic                  string         `json:"statistic"`
-		Metric                     string         `json:"metric"`
-		Numerator                  string         `json:"numerator"`
-		Denominator                string         `json:"denominator"`
-		Parameters                 map[string]any `json:"parameters"`
-		BranchOrderFirstAppearance []string       `json:"branch_order_first_appearance"`
-		RandomDrawBranchOrder      []string       `json:"random_draw_branch_order"`
-		ReferencesInOrder          []string       `json:"references_in_order"`
-	} `json:"runs"`
+	Metrics                []string    `json:"metrics"`
+	BinaryMetrics          []string    `json:"binary_metrics"`
+	Statistics             []string    `json:"statistics"`
+	ReferenceBranch        string      `json:"reference_branch"`
+	AllBranchesAsReference bool        `json:"all_branches_as_reference"`
+	Runs                   []goldenRun `json:"runs"`
+}
+
+// goldenRun is one (statistic, metric) the oracle ran.
+type goldenRun struct {
+	Statistic                  string         `json:"statistic"`
+	Metric                     string         `json:"metric"`
+	Numerator                  string         `json:"numerator"`
+	Denominator                string         `json:"denominator"`
+	Parameters                 map[string]any `json:"parameters"`
+	BranchOrderFirstAppearance []string       `json:"branch_order_first_appearance"`
+	RandomDrawBranchOrder      []string       `json:"random_draw_branch_order"`
+	ReferencesInOrder          []string       `json:"references_in_order"`
 }
 
 type goldenRow struct {
@@ -466,40 +469,48 @@ func runGolden(t *testing.T, c *goldenCase, opts Options, params func(map[string
 			continue
 		}
 		stats[out] = true
-		p := statParams(run.Statistic, run.Parameters)
-		if run.Statistic == "population_ratio" {
-			p["numerator"], p["denominator"] = run.Numerator, run.Denominator
-		}
-		if params != nil {
-			params(p)
-		}
-		st, err := NewWithOptions(run.Statistic, p, opts)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		inputs := c.goldenInputs(t, run.Statistic, run.Metric, run.Numerator, run.Denominator, run.BranchOrderFirstAppearance)
-		seed := func(b string) uint64 { return Seed(uint64(c.spec.Seed), c.name, run.Metric, b, run.Statistic) }
-		var got []Row
-		var errs []error
-		if rc, ok := st.(referenceComputer); ok && !c.spec.AllBranchesAsReference {
-			got, errs = rc.computeReferences(inputs, []string{c.spec.ReferenceBranch})
-		} else {
-			got, errs = Compute(st, inputs, seed)
-		}
-		for _, e := range errs {
-			t.Logf("%s: %s(%s): %v", c.name, run.Statistic, run.Metric, e)
-		}
-		for _, r := range got {
-			// The oracle ran with one reference unless all_branches_as_reference;
-			// Rows always produces every ordered pair.
-			if r.Comparison != "" && !c.spec.AllBranchesAsReference && r.ComparisonToBranch != c.spec.ReferenceBranch {
-				continue
-			}
-			r.Metric = run.Metric
-			rows = append(rows, r)
-		}
+		rows = append(rows, runGoldenRun(t, c, run, opts, params)...)
 	}
 	return rows, stats
+}
+
+// runGoldenRun computes the rows of one run of a case.
+func runGoldenRun(t *testing.T, c *goldenCase, run goldenRun, opts Options, params func(map[string]any)) []Row {
+	t.Helper()
+	var rows []Row
+	p := statParams(run.Statistic, run.Parameters)
+	if run.Statistic == "population_ratio" {
+		p["numerator"], p["denominator"] = run.Numerator, run.Denominator
+	}
+	if params != nil {
+		params(p)
+	}
+	st, err := NewWithOptions(run.Statistic, p, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+	inputs := c.goldenInputs(t, run.Statistic, run.Metric, run.Numerator, run.Denominator, run.BranchOrderFirstAppearance)
+	seed := func(b string) uint64 { return Seed(uint64(c.spec.Seed), c.name, run.Metric, b, run.Statistic) }
+	var got []Row
+	var errs []error
+	if rc, ok := st.(referenceComputer); ok && !c.spec.AllBranchesAsReference {
+		got, errs = rc.computeReferences(inputs, []string{c.spec.ReferenceBranch})
+	} else {
+		got, errs = Compute(st, inputs, seed)
+	}
+	for _, e := range errs {
+		t.Logf("%s: %s(%s): %v", c.name, run.Statistic, run.Metric, e)
+	}
+	for _, r := range got {
+		// The oracle ran with one reference unless all_branches_as_reference;
+		// Rows always produces every ordered pair.
+		if r.Comparison != "" && !c.spec.AllBranchesAsReference && r.ComparisonToBranch != c.spec.ReferenceBranch {
+			continue
+		}
+		r.Metric = run.Metric
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 func TestGolden(t *testing.T) {
@@ -517,25 +528,9 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// bitExactCases are replayed with the NumpyLegacy engine (large-continuous
-// is left out: the sequential legacy engine needs ~20 s for it).
-var bitExactCases = []string{
-	"binomial-ci90-three-branches",
-	"binomial-near-one",
-	"binomial-near-zero",
-	"binomial-zero-successes",
-	"bootstrap-all-zero-branch",
-	"bootstrap-heavy-tail",
-	"bootstrap-integer-ci90-allrefs",
-	"bootstrap-no-winsorize-ci99",
-	"bootstrap-three-branches-allrefs",
-	"deciles-continuous",
-	"deciles-integer-ci90",
-	"linear-model-zero-reference",
-	"nulls",
-	"population-ratio",
-	"tiny-branches",
-}
+// bitExactCases are replayed with the NumpyLegacy engine: every case (the
+// sequential legacy engine needs ~20 s for large-continuous).
+var bitExactCases = goldenCases
 
 // replayLegacy reproduces the oracle's random draws (README "Draw order
 // after seed(S)") with the NumpyLegacy engine: bootstrap_mean draws one
@@ -559,7 +554,13 @@ func replayLegacy(t *testing.T, c *goldenCase) ([]Row, map[string]bool) {
 			rows = append(rows, replayLegacyRatio(t, c, run.Numerator, run.Denominator, run.Parameters, run.BranchOrderFirstAppearance, run.ReferencesInOrder)...)
 			continue
 		}
-		if !ok || (run.Statistic != "bootstrap_mean" && run.Statistic != "binomial") {
+		if !ok {
+			continue
+		}
+		if run.Statistic != "bootstrap_mean" && run.Statistic != "binomial" {
+			// Deterministic statistics draw nothing: the same computation with the legacy engine.
+			stats[out] = true
+			rows = append(rows, runGoldenRun(t, c, run, Options{Engine: NumpyLegacy}, nil)...)
 			continue
 		}
 		stats[out] = true
