@@ -69,7 +69,7 @@ func runStatistics(out, errOut io.Writer, req statisticsRequest) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := statisticInputs(table, req.Metric, params)
+	inputs, ordered, err := statisticInputs(table, req.Metric, params)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func runStatistics(out, errOut io.Writer, req statisticsRequest) error {
 		if req.Seed > math.MaxUint32 {
 			return fmt.Errorf("--seed %d: numpy seeds are below 2^32", req.Seed)
 		}
-		rows, errs = statistics.Replay(req.Statistic, params, inputs, req.Reference, uint32(req.Seed))
+		rows, errs = statistics.Replay(req.Statistic, params, inputs, req.Reference, uint32(req.Seed), ordered)
 	} else {
 		seed := func(branch string) uint64 { return statistics.Seed(req.Seed, req.Metric, branch, req.Statistic) }
 		rows, errs = statistics.Compute(stat, inputs, seed)
@@ -115,8 +115,9 @@ func runStatistics(out, errOut io.Writer, req statisticsRequest) error {
 
 // statisticInputs builds one Input per branch (in first-appearance order) from the metric
 // column, and the pairs a two-column statistic needs: (numerator, denominator) for
-// population_ratio, (metric, <metric>_pre) with a covariate adjustment.
-func statisticInputs(t *clientdata.Table, metric string, params map[string]any) ([]statistics.Input, error) {
+// population_ratio, (metric, <metric>_pre) with a covariate adjustment. The pairs are also
+// returned in row order, which replaying mozanalysis' row resampling needs.
+func statisticInputs(t *clientdata.Table, metric string, params map[string]any) ([]statistics.Input, map[string]statistics.OrderedPairs, error) {
 	var x, y []float64
 	var err error
 	num, hasNum := params["numerator"].(string)
@@ -125,25 +126,26 @@ func statisticInputs(t *clientdata.Table, metric string, params map[string]any) 
 	switch {
 	case hasNum && hasDen:
 		if x, err = t.Column(num); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if y, err = t.Column(den); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case covariate:
 		if x, err = t.Column(metric); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if y, err = t.Column(metric + "_pre"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	values := x
 	if values == nil {
 		if values, err = t.Column(metric); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	ordered := map[string]statistics.OrderedPairs{}
 	index := map[string]int{}
 	var inputs []statistics.Input
 	for i, b := range t.Branches {
@@ -158,13 +160,16 @@ func statisticInputs(t *clientdata.Table, metric string, params map[string]any) 
 		}
 		if y != nil && !math.IsNaN(x[i]) && !math.IsNaN(y[i]) {
 			inputs[k].Pairs.Add(x[i], y[i])
+			o := ordered[b]
+			o.X, o.Y = append(o.X, x[i]), append(o.Y, y[i])
+			ordered[b] = o
 		}
 	}
 	for i := range inputs {
 		inputs[i].Tally.Compact()
 		inputs[i].Pairs.Compact()
 	}
-	return inputs, nil
+	return inputs, ordered, nil
 }
 
 // parseParams reads key=value parameters: integers, floats, booleans, else strings;

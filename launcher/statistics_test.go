@@ -135,15 +135,17 @@ func TestParseParams(t *testing.T) {
 // TestStatisticsCommandReplaysMozanalysis: with --rng numpy-legacy and the case's seed, the
 // command reproduces mozanalysis' rows of single-reference golden cases to the last digits.
 func TestStatisticsCommandReplaysMozanalysis(t *testing.T) {
-	for _, name := range []string{"bootstrap-no-winsorize-ci99", "bootstrap-heavy-tail", "binomial-near-one", "deciles-integer-ci90"} {
+	for _, name := range []string{"bootstrap-no-winsorize-ci99", "bootstrap-heavy-tail", "binomial-near-one", "deciles-integer-ci90", "population-ratio", "linear-model-covariate"} {
 		t.Run(name, func(t *testing.T) {
 			dir := "../../shared/golden/statistics/" + name + "/"
 			var spec struct {
 				Seed uint64 `json:"seed"`
 				Runs []struct {
-					Statistic  string         `json:"statistic"`
-					Metric     string         `json:"metric"`
-					Parameters map[string]any `json:"parameters"`
+					Statistic   string         `json:"statistic"`
+					Metric      string         `json:"metric"`
+					Numerator   string         `json:"numerator"`
+					Denominator string         `json:"denominator"`
+					Parameters  map[string]any `json:"parameters"`
 				} `json:"runs"`
 			}
 			readJSONFile(t, dir+"spec.json", &spec)
@@ -160,17 +162,32 @@ func TestStatisticsCommandReplaysMozanalysis(t *testing.T) {
 					continue
 				}
 				var params []string
-				keys := []string{"num_samples", "drop_highest", "confidence_interval"}
-				if run.Statistic != "bootstrap_mean" {
-					keys = map[string][]string{"binomial": {"confidence_interval"}, "deciles": {"num_samples", "confidence_interval"}}[run.Statistic]
-				}
+				keys := map[string][]string{
+					"bootstrap_mean":    {"num_samples", "drop_highest", "confidence_interval"},
+					"population_ratio":  {"num_samples", "drop_highest", "confidence_interval"},
+					"binomial":          {"confidence_interval"},
+					"deciles":           {"num_samples", "confidence_interval"},
+					"linear_model_mean": {"drop_highest"},
+				}[run.Statistic]
 				for _, k := range keys {
 					if v, ok := run.Parameters[k]; ok {
-						params = append(params, k+"="+strings.TrimSuffix(strings.TrimSuffix(fmtJSON(v), ".0"), ".00"))
+						params = append(params, k+"="+fmtJSON(v))
 					}
 				}
+				if cov, ok := run.Parameters["covariate"].(string); ok && cov != "" {
+					// the oracle's covariate column is <metric>_pre, from a pre-enrollment period
+					if cov != run.Metric+"_pre" {
+						t.Fatalf("covariate %s of %s", cov, run.Metric)
+					}
+					params = append(params, "covariate_adjustment.period=preenrollment_week")
+				}
+				metric := run.Metric
+				if run.Statistic == "population_ratio" {
+					params = append(params, "numerator="+run.Numerator, "denominator="+run.Denominator)
+					metric = run.Numerator + "/" + run.Denominator
+				}
 				var out bytes.Buffer
-				req := statisticsRequest{Input: dir + "input.csv", Metric: run.Metric, Statistic: run.Statistic, Params: params,
+				req := statisticsRequest{Input: dir + "input.csv", Metric: metric, Statistic: run.Statistic, Params: params,
 					Reference: "control", Seed: spec.Seed, Engine: statistics.NumpyLegacy, Format: "json"}
 				if err := runStatistics(&out, &bytes.Buffer{}, req); err != nil {
 					t.Fatal(err)
@@ -210,7 +227,17 @@ func TestStatisticsCommandReplaysMozanalysis(t *testing.T) {
 						}
 						continue
 					}
-					if math.Abs(f.got-*f.want) > 1e-12*math.Max(1, math.Abs(*f.want)) {
+					// bit-exact replays: 1e-12; linear models are deterministic (exact class, 1e-9),
+					// their delta-method bounds use a finite-difference Jacobian (golden class
+					// lm_relative_bounds: 1e-5 of the interval width)
+					tol := 1e-12 * math.Max(1, math.Abs(*f.want))
+					if e.Statistic == "mean_lm" {
+						tol = 1e-9 * math.Max(1, math.Abs(*f.want))
+						if e.Comparison == "relative_uplift" && f.name != "point" && e.Lower != nil && e.Upper != nil {
+							tol = math.Max(tol, 1e-5*(*e.Upper-*e.Lower))
+						}
+					}
+					if math.Abs(f.got-*f.want) > tol {
 						t.Errorf("%s %s = %.17g, want %.17g", key, f.name, f.got, *f.want)
 					}
 				}

@@ -20,9 +20,12 @@ import (
 //
 // Deterministic statistics (count, sum, empirical_cdf, kernel_density_estimate,
 // linear_model_mean, per_client_dau_impact) need no stream and are computed as by Compute.
-// population_ratio resamples clients by their row positions, which tallies do not keep,
-// so it cannot be replayed here.
-func Replay(name string, params map[string]any, inputs []Input, reference string, seed uint32) ([]Row, []error) {
+//	population_ratio one randint(2^32 − 1) per branch (first appearance); replicate i draws
+//	                randint(0, n, n) row positions from RandomState(that seed + i)
+//
+// population_ratio resamples clients by their row positions, which tallies do not keep: it
+// needs each branch's (numerator, denominator) values in data-row order in ordered.
+func Replay(name string, params map[string]any, inputs []Input, reference string, seed uint32, ordered map[string]OrderedPairs) ([]Row, []error) {
 	st, err := NewWithOptions(name, params, Options{Engine: NumpyLegacy})
 	if err != nil {
 		return nil, []error{err}
@@ -72,7 +75,23 @@ func Replay(name string, params map[string]any, inputs []Input, reference string
 				Replicates: legacyDecileReplicates(global, os, decileProbabilities, s.numSamples)})
 		}
 	case populationRatio:
-		return nil, []error{fmt.Errorf("population_ratio cannot be replayed from tallies: numpy resamples clients by row position")}
+		for _, in := range inputs {
+			rows, ok := ordered[in.Branch]
+			if !ok || len(rows.X) == 0 {
+				errs = append(errs, fmt.Errorf("%s: branch %q: no rows in data order to replay", s.Name(), in.Branch))
+				continue
+			}
+			start := global.boundedUint32(4294967294)
+			x, y := rows.X, rows.Y
+			if s.dropHighest > 0 {
+				hx, hy := Quantile(x, 1-s.dropHighest), Quantile(y, 1-s.dropHighest)
+				x, y = slices.Clone(x), slices.Clone(y)
+				for i := range x {
+					x[i], y[i] = min(x[i], hx), min(y[i], hy)
+				}
+			}
+			ests = append(ests, Estimate{Branch: in.Branch, N: int64(len(x)), Replicates: legacyRatioReplicates(x, y, s.numSamples, start)})
+		}
 	default:
 		rows, errs := Compute(st, inputs, func(string) uint64 { return 0 })
 		return onlyReference(rows, reference), errs
@@ -82,6 +101,9 @@ func Replay(name string, params map[string]any, inputs []Input, reference string
 	}
 	return onlyReference(st.Rows(ests), reference), errs
 }
+
+// OrderedPairs are one branch's clients' (x, y) values in data-row order.
+type OrderedPairs struct{ X, Y []float64 }
 
 // onlyReference keeps individual rows and comparisons against reference.
 func onlyReference(rows []Row, reference string) []Row {
