@@ -17,12 +17,11 @@ import (
 //	                stream, then R Dirichlet draws from RandomState(that seed)
 //	binomial        per branch in sorted order, R beta(s+1, n−s+1) draws from the global stream
 //	deciles         per branch (first appearance), per decile, R binomial(n−1, q) draws
-//
-// Deterministic statistics (count, sum, empirical_cdf, kernel_density_estimate,
-// linear_model_mean, per_client_dau_impact) need no stream and are computed as by Compute.
 //	population_ratio one randint(2^32 − 1) per branch (first appearance); replicate i draws
 //	                randint(0, n, n) row positions from RandomState(that seed + i)
 //
+// Deterministic statistics (count, sum, empirical_cdf, kernel_density_estimate,
+// linear_model_mean, per_client_dau_impact) need no stream and are computed as by Compute.
 // population_ratio resamples clients by their row positions, which tallies do not keep: it
 // needs each branch's (numerator, denominator) values in data-row order in ordered.
 func Replay(name string, params map[string]any, inputs []Input, reference string, seed uint32, ordered map[string]OrderedPairs) ([]Row, []error) {
