@@ -60,15 +60,24 @@ func TestConfigErrors(t *testing.T) {
 		name, toml, want string
 	}{
 		{"malformed TOML", "[metrics]\nweekly = [\"a\",\n  oops]\n", "bad.toml:3:3: unexpected character U+006F 'o' at start of value\n"},
-		{"unknown metric", "[metrics]\nweekly = [\"nope\"]\n", `bad.toml:2: metrics.weekly: metric "nope" is not defined (no [metrics.nope] table)`},
-		{"unknown data source", head + metric, `bad.toml:6: metrics.active_hours.data_source: data source "clients_daily" is not defined (no [data_sources.clients_daily] table)`},
+		{"unknown metric", "[metrics]\nweekly = [\"nope\"]\n", `bad.toml:2: metrics.weekly: metric "nope" is not defined: DefinitionNotFound: Could not locate metric nope`},
+		{"unknown data source", head + metric, `bad.toml:6: metrics.active_hours.data_source: data source "clients_daily" is not defined: DefinitionNotFound: No default definition for data source 'clients_daily' [firefox_desktop] found`},
 		{"unknown function", head + strings.Replace(metric, "agg_sum", "agg_summ", 1) + source, `bad.toml:5: metrics.active_hours.select_expression: unknown function "agg_summ"`},
-		{"no statistics", head + strings.Replace(metric, "[metrics.active_hours.statistics.bootstrap_mean]\n", "", 1) + source, `bad.toml:4: metrics.active_hours: no statistical treatment defined for metric "active_hours"`},
+		{"no statistics", head + strings.Replace(metric, "[metrics.active_hours.statistics.bootstrap_mean]\n", "", 1) + source, `bad.toml:4: metrics.active_hours: No statistical treatment defined for metric 'active_hours'`},
 		{"bad experiments column", head + metric + source + "experiments_column_type = \"weird\"\n", `bad.toml:10: data_sources.clients_daily.experiments_column_type: unknown experiments_column_type "weird"`},
 		{"bad date", "[experiment]\nend_date = \"2026-13-01\"\n", `bad.toml:2: experiment.end_date: want a YYYY-MM-DD date, got "2026-13-01"`},
-		{"bad reference", "[experiment]\nreference_branch = \"ctrl\"\n", `bad.toml:2: experiment.reference_branch: branch "ctrl" is not one of the experiment's branches [control treatment]`},
+		{"sample size not a number", "[experiment]\nsample_size = \"x\"\n", `bad.toml:2: experiment.sample_size: want an integer, got a string`},
+		{"sample size out of range", "[experiment]\nsample_size = 120\n", `bad.toml:2: experiment.sample_size: must be a percentage from 1 to 100, got 120`},
+		{"unknown statistic", head + strings.Replace(metric, "bootstrap_mean", "bootstrap_means", 1) + source, `bad.toml:7: metrics.active_hours.statistics.bootstrap_means: statistic "bootstrap_means" does not exist (did you mean "bootstrap_mean"?)`},
+		{"unknown pre-treatment", head + metric + "pre_treatments = [\"remove_null\"]\n" + source, `bad.toml:7: metrics.active_hours.statistics.bootstrap_mean: pre-treatment "remove_null" does not exist (did you mean "remove_nulls"?)`},
+		{"dangling segment", "[experiment]\nsegments = [\"new_users\"]\n", `bad.toml:2: experiment.segments: DefinitionNotFound: Could not find definition for segment 'new_users'`},
+		{"dangling segment data source", "[experiment]\nsegments = [\"s\"]\n[segments.s]\ndata_source = \"nope\"\nselect_expression = \"TRUE\"\n", `bad.toml:4: segments.s.data_source: DefinitionNotFound: Could not find definition for segment data source 'nope'`},
+		{"dangling outcome", "[experiment]\noutcomes = [\"nope\"]\n", `bad.toml:2: experiment.outcomes: DefinitionNotFound: Outcome nope doesn't support the platform 'firefox_desktop'`},
+		{"dangling upstream", "[metrics]\nweekly = [\"r\"]\n[metrics.r]\ndepends_on = [\"a\"]\n[metrics.r.statistics.population_ratio]\n", `bad.toml:4: metrics.r.depends_on: DefinitionNotFound: No definition found for referenced upstream metric MetricReference(name='a')`},
+		{"wrong type", "[metrics.x]\nselect_expression = 3\n", `bad.toml:2: metrics.x.select_expression: want a string, got an integer`},
+		{"segment without select", "[segments.s]\ndata_source = \"d\"\n", `bad.toml:1: segments.s: segment "s" has no select_expression`},
 		{"unknown top-level key", "[metricz]\n", "bad.toml:1: metricz: unknown top-level key"},
-		{"period list not a list", "[metrics]\nweekly = \"active_hours\"\n", "bad.toml:2: metrics.weekly: want a list of strings, got a string"},
+		{"period list not a list", "[metrics]\nweekly = \"active_hours\"\n", "bad.toml:2: metrics.weekly: metrics.weekly should be a list of metrics, got a string"},
 		{"bad basis", head + strings.Replace(metric, "data_source", "analysis_bases = [\"everyone\"]\ndata_source", 1) + source, `bad.toml:6: metrics.active_hours.analysis_bases: unknown analysis basis "everyone"`},
 	}
 	for _, tc := range cases {
@@ -101,9 +110,18 @@ func TestRenderSelect(t *testing.T) {
 }
 
 func TestRenderSelectUnsupported(t *testing.T) {
-	_, err := DefaultFunctions().RenderSelect("x = '{{ parameters.message_id }}'", "my-exp")
-	if err == nil || err.Error() != `unsupported template expression in "x = '{{ parameters.message_id }}'"` {
-		t.Errorf("error = %v", err)
+	cases := []struct{ in, want string }{
+		{"x = '{{ parameters.message_id }}'", `'parameters' is undefined in {{ parameters.message_id }}`},
+		{"{% if x %}", `unsupported template syntax "{%" (only {{ function("…") }} and {{ name.attribute }} are supported)`},
+		{"{{ agg_summ('x') }}", `unknown function "agg_summ" in {{ agg_summ('x') }}`},
+		{"{{ agg_sum(x) }}", `unsupported template expression {{ agg_sum(x) }} (a helper takes one string literal)`},
+		{"a { b", `single '{' encountered in format string`},
+	}
+	for _, tc := range cases {
+		_, err := DefaultFunctions().RenderSelect(tc.in, "my-exp")
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("RenderSelect(%q) error = %v, want %s", tc.in, err, tc.want)
+		}
 	}
 }
 
