@@ -250,3 +250,29 @@ func (c *Collection) Outcome(platform, slug string) (*Spec, bool) {
 }
 
 var errNotFound = errors.New("not found")
+
+// MetricHubWith returns a private copy of the embedded metric-hub with config repositories
+// merged over it, in order. A repository is laid out as mozilla/metric-hub: its root (with
+// definitions/) and, when present, its jetstream/ folder (experiment configs, defaults,
+// outcomes) are both loaded; a folder of experiment configs alone works too.
+func MetricHubWith(repos ...string) (*Collection, error) {
+	c, err := LoadFS(metricHub, "metrichub", "metrichub/jetstream")
+	if err != nil {
+		return nil, err
+	}
+	for _, repo := range repos {
+		if fi, err := os.Stat(repo); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("config repository %s: not a folder", repo)
+		}
+		roots := []string{repo}
+		if fi, err := os.Stat(path.Join(repo, "jetstream")); err == nil && fi.IsDir() {
+			roots = append(roots, path.Join(repo, "jetstream"))
+		}
+		one, err := LoadCollection(roots...)
+		if err != nil {
+			return nil, err
+		}
+		c.Merge(one)
+	}
+	return c, nil
+}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jetstream-beam/jetstream/experimenter"
 )
@@ -36,16 +35,7 @@ type golden struct {
 // syntheticExperiment is the golden files' Experimenter record (README "The synthetic
 // experiment").
 func syntheticExperiment(slug, platform string) experimenter.Experiment {
-	return experimenter.Experiment{
-		NormandySlug:       slug,
-		AppName:            platform,
-		AppID:              appIDs[platform],
-		Branches:           []experimenter.Branch{{Slug: "control"}, {Slug: "treatment"}},
-		ReferenceBranch:    "control",
-		StartDate:          time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-		ProposedEnrollment: 7,
-		Status:             experimenter.StatusLive,
-	}
+	return SyntheticExperiment(slug, platform)
 }
 
 // decode reads JSON keeping number spelling (0 vs 0.0).

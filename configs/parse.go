@@ -41,9 +41,10 @@ func Parse(name string, data []byte) (*Spec, error) {
 	}
 	s := newSpec(name)
 	s.pos = indexPositions(data)
+	s.doc = doc
 	for _, k := range sortedKeys(doc) {
 		if !topLevelKeys[k] {
-			return nil, s.Locate(k, fmt.Errorf("unknown top-level key"))
+			return nil, s.Locate(k, fmt.Errorf("unknown top-level key%s", suggest(k, keysOf(topLevelKeys))))
 		}
 	}
 	if err := s.parseExperiment(doc["experiment"]); err != nil {
@@ -295,7 +296,7 @@ func (s *Spec) parseMetrics(v any) error {
 		}
 		table, ok := val.(map[string]any)
 		if !ok {
-			return s.Locate("metrics."+key, fmt.Errorf("not a metric definition table nor a period list (daily, weekly, 28_day, overall, preenrollment_weekly, preenrollment_days28)"))
+			return s.Locate("metrics."+key, fmt.Errorf("not a metric definition table nor a period list (daily, weekly, 28_day, overall, preenrollment_weekly, preenrollment_days28)%s", suggest(key, sortedKeys(periodListKeys()))))
 		}
 		m, err := s.parseMetric(key, table)
 		if err != nil {
@@ -671,4 +672,12 @@ func typeName(v any) string {
 		return "a table"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+func periodListKeys() map[string]any {
+	out := map[string]any{}
+	for k := range listKeys {
+		out[k] = true
+	}
+	return out
 }

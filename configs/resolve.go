@@ -343,7 +343,10 @@ func (r *resolver) experimentVars(exp experimenter.Experiment) map[string]any {
 // mergeOutcome merges an outcome underneath the spec: outcome definitions are the base, the
 // spec's override them; outcome metrics run weekly and overall.
 func (r *resolver) mergeOutcome(o *Spec) error {
+	// file order, as Python's dicts keep it (an upstream must be resolved, and given its
+	// statistics, before a metric that depends on it)
 	names := sortedMapKeys(o.Metrics)
+	slices.SortStableFunc(names, func(a, b string) int { return o.pos.line("metrics."+a) - o.pos.line("metrics."+b) })
 	o.PeriodLists = map[Period][]string{Week: names, Overall: slices.Clone(names)}
 	o.mergeMetrics(r.spec)
 	r.spec.PeriodLists = o.PeriodLists

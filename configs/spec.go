@@ -25,6 +25,7 @@ type Spec struct {
 	Functions    Functions // [functions.NAME] (functions.toml only)
 
 	pos positions
+	doc map[string]any // the decoded document, for Validate's key checks
 }
 
 // ExperimentSpec holds the [experiment] overrides of Experimenter's values.

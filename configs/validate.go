@@ -38,8 +38,17 @@ func checkStatistic(st StatisticSpec) error {
 }
 
 // suggest returns ` (did you mean "x"?)` for the closest candidate within a small edit
-// distance (or sharing a long prefix), else "".
+// distance, else "".
 func suggest(s string, candidates []string) string {
+	if best := Closest(s, candidates); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}
+
+// Closest returns the candidate nearest to s by edit distance when it is near enough to be
+// a likely typo (at most max(2, len(s)/3) edits) and is not s itself, else "".
+func Closest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		d := editDistance(s, c)
@@ -47,9 +56,8 @@ func suggest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	limit := max(2, len(s)/3)
-	if best != "" && bestD <= limit && best != s {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+	if best != "" && bestD <= max(2, len(s)/3) && best != s {
+		return best
 	}
 	return ""
 }

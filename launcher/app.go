@@ -19,6 +19,8 @@ func App() *cli.App {
 			runCommand(),
 			sampleDataCommand(),
 			statisticsCommand(),
+			validateConfigCommand(),
+			showConfigCommand(),
 		},
 	}
 }
