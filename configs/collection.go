@@ -261,6 +261,12 @@ func MetricHubWith(repos ...string) (*Collection, error) {
 		return nil, err
 	}
 	for _, repo := range repos {
+		if git, err := loadRepo(repo); err != nil {
+			return nil, err
+		} else if git != nil {
+			c.Merge(git)
+			continue
+		}
 		if fi, err := os.Stat(repo); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("config repository %s: not a folder", repo)
 		}

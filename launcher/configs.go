@@ -18,7 +18,7 @@ import (
 	"github.com/jetstream-beam/jetstream/experimenter"
 )
 
-var configRepoFlag = &cli.StringSliceFlag{Name: "config-repo", Usage: "metric-hub-shaped folder merged over the embedded metric-hub (repeatable; later wins)"}
+var configRepoFlag = &cli.StringSliceFlag{Name: "config-repo", Usage: "metric-hub-shaped folder, or PATH@REV for a git revision of it, merged over the embedded metric-hub (repeatable; later wins)"}
 var platformFlag = &cli.StringFlag{Name: "platform", Value: "firefox_desktop", Usage: "platform (app_name) to resolve experiment configs for"}
 
 func validateConfigCommand() *cli.Command {
