@@ -158,17 +158,59 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 	return k
 }
 
-// replicate draws one replicate. It is rng.exp inlined by hand with the
-// generator state in local variables (the hot loop of the package: one
-// draw per distinct value per replicate); the rare slow paths go through
-// g. Two interleaved accumulator pairs shorten the floating-point
-// dependency chains, and the explicit conversions forbid fused
-// multiply-adds so results are identical on every platform.
+// replicate draws one replicate. The multiplicity-1 values go through
+// expRun, the hot loop of the package (one draw per distinct value per
+// replicate), which stops at the first draw that misses the ziggurat's
+// fast path; the miss is finished here with rng.expSlow and the run
+// resumes after it. The generator is thus consumed exactly as by calls of
+// rng.exp in the documented order. Keeping the rare call out of the hot
+// loop lets the compiler keep the generator state and the sums in
+// registers (with the call inside the loop it spilled and reloaded them
+// on every iteration).
+//
+// Summation order (fixed, so results are bit-identical everywhere): each
+// run between two misses is summed left to right by expRun, the run sums
+// are added in order to sa/da, the misses and the multiplicity > 1 values
+// to sb/db; the replicate is (da + db)/(sa + sb). The explicit conversions
+// forbid fused multiply-adds so results are identical on every platform.
 func (k *dirichletKernel) replicate(g *rng) float64 {
 	var sa, sb, da, db float64
-	s0, s1, s2, s3 := g.s0, g.s1, g.s2, g.s3
 	ones := k.ones
-	for i, v := range ones {
+	for len(ones) > 0 {
+		var sum, dot float64
+		var i int
+		var u uint64
+		g.s0, g.s1, g.s2, g.s3, sum, dot, i, u = expRun(ones, g.s0, g.s1, g.s2, g.s3)
+		sa += sum
+		da += dot
+		if i >= len(ones) {
+			break
+		}
+		e := g.expSlow(u)
+		sb += e
+		db += float64(ones[i] * e)
+		ones = ones[i+1:]
+	}
+	for i, v := range k.multi {
+		x := k.gam[i].draw(g)
+		sb += x
+		db += float64(v * x)
+	}
+	return (da + db) / (sa + sb)
+}
+
+// expRun draws e_i ~ Exp(1) for the values c_0, c_1, … in order — rng.exp
+// inlined by hand, with the xoshiro256++ state (s0, s1, s2, s3) passed and
+// returned by value — and returns the new state, Σ e_i and Σ c_i·e_i
+// (summed left to right) over the values before the first draw that
+// misses the ziggurat's fast path, the index i of that value (len(c) if
+// none) and its 64 random bits u, to be finished with rng.expSlow(u). It
+// must contain no call, so that the compiler keeps everything in
+// registers; hence also noinline.
+//
+//go:noinline
+func expRun(c []float64, s0, s1, s2, s3 uint64) (r0, r1, r2, r3 uint64, sum, dot float64, miss int, missU uint64) {
+	for i, v := range c {
 		// xoshiro256++ step (rng.next).
 		u := bits.RotateLeft64(s0+s3, 23) + s0
 		t := s1 << 17
@@ -179,27 +221,14 @@ func (k *dirichletKernel) replicate(g *rng) float64 {
 		s2 ^= t
 		s3 = bits.RotateLeft64(s3, 45)
 		// Ziggurat fast path (rng.exp).
-		var e float64
-		if j := u >> 11; j < expK[u&0xff] {
-			e = float64(j) * expW[u&0xff]
-		} else {
-			g.s0, g.s1, g.s2, g.s3 = s0, s1, s2, s3
-			e = g.expSlow(u)
-			s0, s1, s2, s3 = g.s0, g.s1, g.s2, g.s3
+		l := u & 0xff
+		j := u >> 11
+		if j >= expK[l] {
+			return s0, s1, s2, s3, sum, dot, i, u
 		}
-		if i&1 == 0 {
-			sa += e
-			da += float64(v * e)
-		} else {
-			sb += e
-			db += float64(v * e)
-		}
+		e := float64(j) * expW[l]
+		sum += e
+		dot += float64(v * e)
 	}
-	g.s0, g.s1, g.s2, g.s3 = s0, s1, s2, s3
-	for i, v := range k.multi {
-		x := k.gam[i].draw(g)
-		sb += x
-		db += float64(v * x)
-	}
-	return (da + db) / (sa + sb)
+	return s0, s1, s2, s3, sum, dot, len(c), 0
 }
