@@ -32,19 +32,29 @@ type bootstrapMean struct {
 // 1 − drop_highest in [0.5, 1]) and confidence_interval (default 0.95, in
 // (0, 1)).
 func newBootstrapMean(p *paramReader, s sampler) (Statistic, error) {
+	r, drop, ci, err := p.resampling()
+	if err != nil {
+		return nil, err
+	}
+	return bootstrapMean{numSamples: r, dropHighest: drop, ci: ci, sampler: s}, nil
+}
+
+// resampling reads the parameters bootstrap_mean and population_ratio share:
+// num_samples (default 10000, ≥ 1), drop_highest (default 0.005, in [0, 0.5]:
+// mozanalysis needs its threshold quantile 1 − drop_highest in [0.5, 1]) and
+// confidence_interval (default 0.95, in (0, 1)).
+func (p *paramReader) resampling() (numSamples int, dropHighest, ci float64, err error) {
 	r, err := p.integer("num_samples", 10000, 1, 1<<31-1)
 	if err != nil {
-		return nil, err
+		return 0, 0, 0, err
 	}
-	drop, err := p.real("drop_highest", 0.005, interval{lo: 0, hi: 0.5})
-	if err != nil {
-		return nil, err
+	if dropHighest, err = p.real("drop_highest", 0.005, interval{lo: 0, hi: 0.5}); err != nil {
+		return 0, 0, 0, err
 	}
-	ci, err := p.confidenceInterval()
-	if err != nil {
-		return nil, err
+	if ci, err = p.confidenceInterval(); err != nil {
+		return 0, 0, 0, err
 	}
-	return bootstrapMean{numSamples: int(r), dropHighest: drop, ci: ci, sampler: s}, nil
+	return int(r), dropHighest, ci, nil
 }
 
 func (bootstrapMean) Name() string   { return "bootstrap_mean" }

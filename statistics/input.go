@@ -40,9 +40,18 @@ func Compute(s Statistic, inputs []Input, seed Seeder) (rows []Row, errs []error
 	if cs, ok := s.(CellStatistic); ok {
 		return cs.ComputeCell(inputs, seed)
 	}
+	return estimateEach(s, inputs, func(in Input) (Estimate, error) {
+		return s.Estimate(in.Branch, in.Tally, seed(in.Branch))
+	})
+}
+
+// estimateEach estimates every branch with estimate and combines the branches that
+// succeeded with s.Rows; the others are returned as errors.
+func estimateEach(s Statistic, inputs []Input, estimate func(Input) (Estimate, error)) ([]Row, []error) {
 	var ests []Estimate
+	var errs []error
 	for _, in := range inputs {
-		e, err := s.Estimate(in.Branch, in.Tally, seed(in.Branch))
+		e, err := estimate(in)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -56,19 +56,11 @@ func newPopulationRatio(p *paramReader, s sampler) (Statistic, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.integer("num_samples", 10000, 1, 1<<31-1)
+	r, drop, ci, err := p.resampling()
 	if err != nil {
 		return nil, err
 	}
-	drop, err := p.real("drop_highest", 0.005, interval{lo: 0, hi: 0.5})
-	if err != nil {
-		return nil, err
-	}
-	ci, err := p.confidenceInterval()
-	if err != nil {
-		return nil, err
-	}
-	return populationRatio{numerator: num, denominator: den, numSamples: int(r), dropHighest: drop, ci: ci, sampler: s}, nil
+	return populationRatio{numerator: num, denominator: den, numSamples: r, dropHighest: drop, ci: ci, sampler: s}, nil
 }
 
 // requiredString reads a mandatory string parameter.
@@ -106,20 +98,9 @@ func (s populationRatio) Rows(estimates []Estimate) []Row {
 // ComputeCell estimates each branch from its pairs with seed(branch), then
 // compares every ordered pair of branches.
 func (s populationRatio) ComputeCell(inputs []Input, seed Seeder) ([]Row, []error) {
-	var ests []Estimate
-	var errs []error
-	for _, in := range inputs {
-		e, err := s.estimatePairs(in.Branch, in.Pairs, seed(in.Branch))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ests = append(ests, e)
-	}
-	if len(ests) == 0 {
-		return nil, errs
-	}
-	return s.Rows(ests), errs
+	return estimateEach(s, inputs, func(in Input) (Estimate, error) {
+		return s.estimatePairs(in.Branch, in.Pairs, seed(in.Branch))
+	})
 }
 
 // WinsorizePairs clips each column of p from above at its own quantile
