@@ -114,3 +114,28 @@ func BenchmarkTallyAdd(b *testing.B) {
 	}
 	t.Compact()
 }
+
+// BenchmarkBootstrapMean1MTwoBranches runs bootstrap_mean on two branches
+// of 1,000,000 distinct values each at R = 1000 (all cores) and reports
+// the wall time extrapolated to Jetstream's default R = 10,000.
+func BenchmarkBootstrapMean1MTwoBranches(b *testing.B) {
+	const k, r = 1_000_000, 1000
+	t := continuousTally(k, 0)
+	u := continuousTally(k, 5)
+	st, err := New("bootstrap_mean", map[string]any{"num_samples": int64(r)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := st.Estimate("control", t, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Estimate("treatment", u, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	perOp := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perOp*10000/r, "s@R=10000")
+}
