@@ -39,17 +39,7 @@ type Finding struct {
 
 // String renders the finding as `file:line:col: key: severity: message`.
 func (f Finding) String() string {
-	loc := f.File
-	if f.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", loc, f.Line)
-		if f.Column > 0 {
-			loc = fmt.Sprintf("%s:%d", loc, f.Column)
-		}
-	}
-	if f.Key != "" {
-		loc += ": " + f.Key
-	}
-	return fmt.Sprintf("%s: %s: %v", loc, f.Severity, f.Err)
+	return fmt.Sprintf("%s: %s: %v", f.location(), f.Severity, f.Err)
 }
 
 // HasErrors reports whether any finding is an error.

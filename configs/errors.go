@@ -11,7 +11,8 @@ type Error struct {
 	Err    error
 }
 
-func (e *Error) Error() string {
+// location renders `file[:line[:column]][: key]`.
+func (e *Error) location() string {
 	loc := e.File
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, e.Line)
@@ -20,9 +21,13 @@ func (e *Error) Error() string {
 		}
 	}
 	if e.Key != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Key, e.Err)
+		loc += ": " + e.Key
 	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
+	return loc
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %v", e.location(), e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
