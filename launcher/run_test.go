@@ -15,6 +15,7 @@ import (
 
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/sampledata"
+	"github.com/jetstream-beam/jetstream/samples"
 	"github.com/jetstream-beam/jetstream/statistics"
 )
 
@@ -186,3 +187,24 @@ func BenchmarkRunDefaultSample(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 }
+
+// TestRunUnknownReferenceBranch: a reference branch the experiment does not have stops the
+// run before anything is written.
+func TestRunUnknownReferenceBranch(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sample-sidebar-redesign.toml")
+	text := strings.Replace(string(samplesConfig()), `reference_branch = "control"`, `reference_branch = "ctrl"`, 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	err := Run(context.Background(), RunOptions{ConfigFile: cfg, Warehouse: "duckdb:" + filepath.Join(dir, "mozdata.duckdb"), Output: out, Now: testNow}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), `sample-sidebar-redesign.toml:6: experiment.reference_branch: branch "ctrl" is not one of the experiment's branches [control treatment]`) {
+		t.Fatalf("error = %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output folder exists after a failed run")
+	}
+}
+
+func samplesConfig() []byte { return samples.ConfigTOML }

@@ -92,6 +92,12 @@ func planExperiment(a *configs.Analysis, periods []configs.Period, opts Options)
 	if err != nil {
 		return ExperimentPlan{}, err
 	}
+	// The config parser accepts any reference branch (as Jetstream's does); an analysis
+	// against a branch the experiment does not have would publish no comparison to it.
+	if a.ReferenceBranch != "" && len(a.Branches) > 0 && !slices.Contains(a.Branches, a.ReferenceBranch) {
+		return ExperimentPlan{}, a.Source.Locate("experiment.reference_branch",
+			fmt.Errorf("branch %q is not one of the experiment's branches %v", a.ReferenceBranch, a.Branches))
+	}
 	var configured []configs.Period
 	for _, p := range periods {
 		if len(a.Periods[p]) > 0 {
