@@ -53,16 +53,16 @@ func compareParameter(a, b string) int {
 	return cmp.Compare(a, b)
 }
 
-// compareRows is the deterministic output order of [Statistic.Rows]: by
-// branch, comparison (individual rows first), comparison_to_branch, then
-// parameter. It matches the order of the golden expected rows within one
-// (metric, statistic).
+// compareRows is the deterministic order of rows: metric, statistic, segment,
+// analysis basis, branch, comparison (individual rows first),
+// comparison_to_branch, then parameter. It matches the order of the golden
+// expected rows within one (metric, statistic), and orders whole statistics
+// tables.
 func compareRows(a, b Row) int {
-	if c := cmp.Compare(a.Metric, b.Metric); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Statistic, b.Statistic); c != 0 {
-		return c
+	for _, p := range [][2]string{{a.Metric, b.Metric}, {a.Statistic, b.Statistic}, {a.Segment, b.Segment}, {a.AnalysisBasis, b.AnalysisBasis}} {
+		if c := cmp.Compare(p[0], p[1]); c != 0 {
+			return c
+		}
 	}
 	if c := cmp.Compare(a.Branch, b.Branch); c != 0 {
 		return c
@@ -76,8 +76,9 @@ func compareRows(a, b Row) int {
 	return compareParameter(a.Parameter, b.Parameter)
 }
 
-// SortRows sorts rows by metric, statistic, branch, comparison (individual
-// first), comparison_to_branch and parameter (numerically when numeric).
+// SortRows sorts rows by metric, statistic, segment, analysis basis, branch,
+// comparison (individual first), comparison_to_branch and parameter
+// (numerically when numeric).
 func SortRows(rows []Row) {
 	slices.SortStableFunc(rows, compareRows)
 }

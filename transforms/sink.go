@@ -42,7 +42,7 @@ func (f *writeTableFn) ProcessElement(table string, next func(*statistics.Row) b
 	for next(&r) {
 		rows = append(rows, r)
 	}
-	export.SortRows(rows)
+	statistics.SortRows(rows)
 	path := filepath.Join(f.Dir, export.TableFile(table))
 	if err := export.WriteFileAtomic(path, export.EncodeTable(rows)); err != nil {
 		return fmt.Errorf("table %s: %w", table, err)
