@@ -156,7 +156,7 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		return err
 	}
 	for _, ep := range plan.Experiments {
-		if err := ensureEnrollments(ctx, client, o.Dataset, ep.Enrollments); err != nil {
+		if _, err := ep.Enrollments.Ensure(ctx, client, o.Dataset); err != nil {
 			return err
 		}
 	}
@@ -198,19 +198,3 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, error) {
 	}
 	return nil, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
 }
-
-// ensureEnrollments creates the experiment's enrollments table once, as Jetstream does
-// (WRITE_EMPTY): an existing table is kept.
-func ensureEnrollments(ctx context.Context, c warehouse.Client, dataset string, e warehouse.Enrollments) error {
-	exists, err := c.TableExists(ctx, dataset, e.TableName())
-	if err != nil || exists {
-		return err
-	}
-	d := c.Dialect()
-	if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(dataset)); err != nil {
-		return err
-	}
-	return c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), e.Query(d)))
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -25,6 +25,8 @@ type Dialect interface {
 	MapGet(m, key string) string
 	// Table renders a qualified table name (dataset.table).
 	Table(dataset, table string) string
+	// Dataset renders a dataset (schema) name.
+	Dataset(dataset string) string
 	// Rewrite adapts user-written BigQuery SQL (metric expressions, from expressions).
 	Rewrite(sql string) string
 }
@@ -46,15 +48,22 @@ func (b BigQuery) Table(dataset, table string) string {
 	}
 	return fmt.Sprintf("`%s.%s.%s`", b.Project, dataset, table)
 }
+func (b BigQuery) Dataset(dataset string) string {
+	if b.Project == "" {
+		return "`" + dataset + "`"
+	}
+	return fmt.Sprintf("`%s.%s`", b.Project, dataset)
+}
 func (BigQuery) Rewrite(sql string) string { return sql }
 
 // DuckDB is the embedded local dialect.
 type DuckDB struct{}
 
-func (DuckDB) Name() string                { return "duckdb" }
-func (DuckDB) Date(t time.Time) string     { return "DATE '" + t.Format(time.DateOnly) + "'" }
-func (DuckDB) AddDays(d, n string) string  { return fmt.Sprintf("(%s + CAST(%s AS INTEGER))", d, n) }
-func (DuckDB) MapGet(m, key string) string { return fmt.Sprintf("map_get_key(%s, %s)", m, quote(key)) }
+func (DuckDB) Name() string                  { return "duckdb" }
+func (DuckDB) Date(t time.Time) string       { return "DATE '" + t.Format(time.DateOnly) + "'" }
+func (DuckDB) AddDays(d, n string) string    { return fmt.Sprintf("(%s + CAST(%s AS INTEGER))", d, n) }
+func (DuckDB) MapGet(m, key string) string   { return fmt.Sprintf("map_get_key(%s, %s)", m, quote(key)) }
+func (DuckDB) Dataset(dataset string) string { return quoteIdent(dataset) }
 func (DuckDB) Table(dataset, table string) string {
 	return fmt.Sprintf(`%s.%s`, quoteIdent(dataset), quoteIdent(table))
 }

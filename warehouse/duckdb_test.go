@@ -120,6 +120,27 @@ func TestEnrollmentsOnJetstreamFixture(t *testing.T) {
 	}
 }
 
+// Ensure writes the enrollments table once and keeps it afterwards (Jetstream's WRITE_EMPTY).
+func TestEnsureEnrollmentsOnce(t *testing.T) {
+	c := loadFixture(t)
+	ctx := context.Background()
+	e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"), EventsTable: "mozdata.telemetry.events"}
+	for i, want := range []bool{true, false} {
+		created, err := e.Ensure(ctx, c, "mozanalysis")
+		if err != nil || created != want {
+			t.Fatalf("call %d: created = %v, %v; want %v", i+1, created, err, want)
+		}
+	}
+	// A later run with other dates keeps the first table: still the two enrolled clients.
+	e.Last = date("2020-04-02")
+	if created, err := e.Ensure(ctx, c, "mozanalysis"); err != nil || created {
+		t.Fatalf("third call: created = %v, %v", created, err)
+	}
+	if rows := collect(t, c, `SELECT analysis_id FROM mozanalysis.enrollments_test_experiment`); len(rows) != 2 {
+		t.Errorf("enrollments = %v, want aaaa and bbbb", rows)
+	}
+}
+
 // Week 1 and the pre-enrollment week of Jetstream's integration tests: active_hours is
 // 0.8 / 0.3 in week 1 (aaaa's untagged enrollment-day row is dropped) and 2.8 / 0.2 in
 // the pre-enrollment week with a 12-day enrollment.

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -73,4 +74,22 @@ LEFT JOIN exposures x USING (analysis_id, branch)`,
 		filter("'exposure', 'expose'"),
 	)
 	return strings.TrimSpace(q)
+}
+
+// Ensure creates the experiment's enrollments table in dataset unless it exists, as Jetstream
+// does (WRITE_EMPTY: enrollments are computed once, and later runs reuse them). created
+// reports whether this call wrote it.
+func (e Enrollments) Ensure(ctx context.Context, c Client, dataset string) (created bool, err error) {
+	exists, err := c.TableExists(ctx, dataset, e.TableName())
+	if err != nil || exists {
+		return false, err
+	}
+	d := c.Dialect()
+	if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset(dataset)); err != nil {
+		return false, err
+	}
+	if err := c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), e.Query(d))); err != nil {
+		return false, err
+	}
+	return true, nil
 }
