@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -28,7 +29,7 @@ func (t *Table) Column(name string) ([]float64, error) {
 		for n := range t.Columns {
 			names = append(names, n)
 		}
-		return nil, fmt.Errorf("%s: no column %q (columns: %s)", t.File, name, strings.Join(sorted(names), ", "))
+		return nil, fmt.Errorf("%s: no column %q (columns: %s)", t.File, name, strings.Join(slices.Sorted(slices.Values(names)), ", "))
 	}
 	return c, nil
 }
@@ -82,13 +83,4 @@ func (b *builder) addRow(branch string, values map[string]float64) {
 		}
 		b.t.Columns[c] = append(b.t.Columns[c], v)
 	}
-}
-
-func sorted(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
 }

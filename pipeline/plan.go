@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/jetstream-beam/jetstream/configs"
@@ -133,7 +133,7 @@ func experimentConfig(a *configs.Analysis, tableSlug string) (transforms.Experim
 		Branches:        a.Branches,
 		ReferenceBranch: a.ReferenceBranch,
 	}
-	for _, name := range sortedMetricNames(a) {
+	for _, name := range slices.Sorted(maps.Keys(a.Metrics)) {
 		m := a.Metrics[name]
 		mc := transforms.MetricConfig{Name: name}
 		for _, st := range m.Statistics {
@@ -221,13 +221,4 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 		}
 	}
 	return out, nil
-}
-
-func sortedMetricNames(a *configs.Analysis) []string {
-	names := make([]string, 0, len(a.Metrics))
-	for n := range a.Metrics {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

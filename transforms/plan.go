@@ -2,6 +2,8 @@ package transforms
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -72,7 +74,7 @@ type Param struct {
 // EncodeParams turns a decoded TOML table into Params.
 func EncodeParams(m map[string]any) ([]Param, error) {
 	var out []Param
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch v := m[k].(type) {
 		case int64:
 			out = append(out, Param{k, "int", strconv.FormatInt(v, 10)})
