@@ -73,22 +73,39 @@ func BenchmarkGamma(b *testing.B) {
 // 1,000,000 distinct values and R = 1000 replicates (all cores), and
 // reports the figure extrapolated to Jetstream's default R = 10,000.
 func BenchmarkBootstrapMean1M(b *testing.B) {
-	const k, r = 1_000_000, 1000
-	t := continuousTally(k, 0)
-	st, err := New("bootstrap_mean", map[string]any{"num_samples": int64(r)})
+	perOp := benchBootstrap(b, continuousTally(1_000_000, 0))
+	b.ReportMetric(perOp*10000/benchReplicates, "s/branch@R=10000")
+	b.ReportMetric(perOp*1e9/(1_000_000*benchReplicates), "ns/value/replicate(wall)")
+}
+
+// BenchmarkBootstrapMean1MTwoBranches runs bootstrap_mean on two branches
+// of 1,000,000 distinct values each at R = 1000 (all cores) and reports
+// the wall time extrapolated to Jetstream's default R = 10,000.
+func BenchmarkBootstrapMean1MTwoBranches(b *testing.B) {
+	perOp := benchBootstrap(b, continuousTally(1_000_000, 0), continuousTally(1_000_000, 5))
+	b.ReportMetric(perOp*10000/benchReplicates, "s@R=10000")
+}
+
+// benchReplicates is the R the bootstrap benchmarks run with.
+const benchReplicates = 1000
+
+// benchBootstrap estimates bootstrap_mean for each tally (one branch each)
+// b.N times and returns the seconds per iteration.
+func benchBootstrap(b *testing.B, tallies ...Tally) float64 {
+	st, err := New("bootstrap_mean", map[string]any{"num_samples": int64(benchReplicates)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := st.Estimate("control", t, uint64(i)); err != nil {
-			b.Fatal(err)
+		for j, t := range tallies {
+			if _, err := st.Estimate(fmt.Sprintf("branch-%d", j), t, uint64(i)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.StopTimer()
-	perOp := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(perOp*10000/r, "s/branch@R=10000")
-	b.ReportMetric(perOp*1e9/(k*r), "ns/value/replicate(wall)")
+	return b.Elapsed().Seconds() / float64(b.N)
 }
 
 // BenchmarkBinomial measures one binomial estimate (10,000 Beta draws).
@@ -113,29 +130,4 @@ func BenchmarkTallyAdd(b *testing.B) {
 		t.Add(float64(g.next()>>40) / 1000)
 	}
 	t.Compact()
-}
-
-// BenchmarkBootstrapMean1MTwoBranches runs bootstrap_mean on two branches
-// of 1,000,000 distinct values each at R = 1000 (all cores) and reports
-// the wall time extrapolated to Jetstream's default R = 10,000.
-func BenchmarkBootstrapMean1MTwoBranches(b *testing.B) {
-	const k, r = 1_000_000, 1000
-	t := continuousTally(k, 0)
-	u := continuousTally(k, 5)
-	st, err := New("bootstrap_mean", map[string]any{"num_samples": int64(r)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		if _, err := st.Estimate("control", t, uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := st.Estimate("treatment", u, uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	perOp := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(perOp*10000/r, "s@R=10000")
 }
