@@ -184,8 +184,8 @@ func TestBadInputNeverPanics(t *testing.T) {
 					}
 				}
 				for _, e := range errs {
-					if e == nil || !strings.Contains(e.Error(), s.name) && !strings.Contains(e.Error(), "branch") {
-						t.Errorf("error without context: %v", e)
+					if e == nil || !strings.HasPrefix(e.Error(), s.name+": ") || !strings.Contains(e.Error(), "branch") {
+						t.Errorf("error without the statistic and branch: %v", e)
 					}
 				}
 				if len(rows) == 0 && len(errs) == 0 {
@@ -193,5 +193,73 @@ func TestBadInputNeverPanics(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDegenerateCellResults pins Jetstream's defined results for the degenerate cells:
+// an empty branch is an error for that branch only, a zero reference gives NULL relative
+// uplifts (bootstrap, deciles) or no rows for that reference (linear model), and counts
+// report the empty branch as 0.
+func TestDegenerateCellResults(t *testing.T) {
+	in := func(b string, vs ...float64) Input {
+		i := Input{Branch: b}
+		for _, v := range vs {
+			i.Tally.Add(v)
+		}
+		return i
+	}
+	zeroRef := []Input{in("control", 0, 0, 0, 0), in("treatment", 1, 0, 1)}
+	empty := []Input{in("control", 1, 0, 1), in("treatment")}
+	compute := func(name string, inputs []Input) ([]Row, []string) {
+		st, err := New(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, errs := Compute(st, inputs, func(string) uint64 { return 1 })
+		var msgs []string
+		for _, e := range errs {
+			msgs = append(msgs, e.Error())
+		}
+		return rows, msgs
+	}
+	for _, name := range []string{"bootstrap_mean", "deciles"} {
+		rows, errs := compute(name, zeroRef)
+		if len(errs) != 0 {
+			t.Errorf("%s zero reference: errors %v", name, errs)
+		}
+		n := 0
+		for _, r := range rows {
+			if r.Comparison == RelativeUplift && r.ComparisonToBranch == "control" {
+				n++
+				if !math.IsNaN(r.Point) || !math.IsNaN(r.Lower) || !math.IsNaN(r.Upper) {
+					t.Errorf("%s: uplift against a zero reference = %+v, want NULL", name, r)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no relative uplift rows against the zero reference", name)
+		}
+		rows, errs = compute(name, empty)
+		if want := name + `: branch "treatment": no values`; len(errs) != 1 || errs[0] != want {
+			t.Errorf("%s empty branch: errors %v, want %s", name, errs, want)
+		}
+		for _, r := range rows {
+			if r.Branch != "control" || r.Comparison != "" {
+				t.Errorf("%s empty branch: unexpected row %+v", name, r)
+			}
+		}
+	}
+	rows, errs := compute("linear_model_mean", zeroRef)
+	if want := `linear_model_mean: reference branch "control": all values are zero after outlier trimming; no rows`; len(errs) != 1 || errs[0] != want {
+		t.Errorf("linear_model_mean zero reference: errors %v, want %s", errs, want)
+	}
+	for _, r := range rows {
+		if r.ComparisonToBranch == "control" {
+			t.Errorf("linear_model_mean: row against the zero reference %+v", r)
+		}
+	}
+	rows, errs = compute("count", empty)
+	if len(errs) != 0 || len(rows) != 2 || rows[1].Branch != "treatment" || rows[1].Point != 0 || rows[0].Point != 3 {
+		t.Errorf("count with an empty branch = %+v, %v; want control 3, treatment 0", rows, errs)
 	}
 }
