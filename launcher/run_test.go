@@ -193,7 +193,7 @@ func BenchmarkRunDefaultSample(b *testing.B) {
 func TestRunUnknownReferenceBranch(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sample-sidebar-redesign.toml")
-	text := strings.Replace(string(samplesConfig()), `reference_branch = "control"`, `reference_branch = "ctrl"`, 1)
+	text := strings.Replace(string(samples.ConfigTOML), `reference_branch = "control"`, `reference_branch = "ctrl"`, 1)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +206,3 @@ func TestRunUnknownReferenceBranch(t *testing.T) {
 		t.Errorf("output folder exists after a failed run")
 	}
 }
-
-func samplesConfig() []byte { return samples.ConfigTOML }
