@@ -22,8 +22,12 @@ type Analysis struct {
 	StartDate        time.Time
 	EndDate          time.Time // zero while the experiment is live
 	EnrollmentPeriod int       // days; 0 when unknown
-	Status           string    // experimenter.StatusLive or StatusComplete
-	Skip             bool
+	// EnrollmentPeriodSource says where EnrollmentPeriod came from: "config" ([experiment]
+	// enrollment_period), "enrollmentEndDate" (Experimenter's enrollment end − start + 1),
+	// "proposedEnrollment", or "" when none is known.
+	EnrollmentPeriodSource string
+	Status                 string // experimenter.StatusLive or StatusComplete
+	Skip                   bool
 
 	SampleSize           int    // percentage of clients; 0 when not down-sampled
 	AnalysisUnit         string // client_id or profile_group_id
@@ -213,11 +217,12 @@ func (r *resolver) resolve(exp experimenter.Experiment) (*Analysis, error) {
 		if *e.EnrollmentPeriod < 0 {
 			return nil, r.file.Locate("experiment.enrollment_period", fmt.Errorf("must not be negative, got %d", *e.EnrollmentPeriod))
 		}
-		a.EnrollmentPeriod = *e.EnrollmentPeriod
+		a.EnrollmentPeriod, a.EnrollmentPeriodSource = *e.EnrollmentPeriod, "config"
 	case !exp.EnrollmentEndDate.IsZero() && !a.StartDate.IsZero():
 		a.EnrollmentPeriod = int(exp.EnrollmentEndDate.Sub(a.StartDate).Hours()/24) + 1
-	default:
-		a.EnrollmentPeriod = proposed
+		a.EnrollmentPeriodSource = "enrollmentEndDate"
+	case proposed != 0:
+		a.EnrollmentPeriod, a.EnrollmentPeriodSource = proposed, "proposedEnrollment"
 	}
 	if e.SampleSize != nil {
 		a.SampleSize = *e.SampleSize

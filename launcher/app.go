@@ -17,6 +17,7 @@ func App() *cli.App {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			runCommand(),
+			planCommand(),
 			sampleDataCommand(),
 			statisticsCommand(),
 			validateConfigCommand(),

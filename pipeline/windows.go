@@ -58,7 +58,7 @@ func DatesOf(a *configs.Analysis) (Dates, error) {
 //   - day/week/days28 (length p): with n = d − L + 1 days since the last enrollment date,
 //     ready when n ≥ p and n is a multiple of p; window k = n/p covers [(k−1)p, kp − 1];
 //   - overall: only on the end date of a complete experiment, window [0, len − 1] with
-//     len = (end − S) − (E + 1) + 1;
+//     len = (end − S) − (E + 1) + 1 (a *Refusal when len ≤ 0);
 //   - preenrollment_week / preenrollment_days28: only on S + E + 1, windows [−7, −1] / [−28, −1].
 func (ds Dates) DueOn(d time.Time, periods []configs.Period) ([]Window, error) {
 	var out []Window
@@ -92,9 +92,16 @@ func (ds Dates) window(p configs.Period, d time.Time) (Window, bool, error) {
 			return Window{}, false, nil
 		}
 		length := experimenter.Days(ds.Start, ds.End) - (ds.EnrollmentPeriod + 1) + 1
-		if length <= 0 {
-			return Window{}, false, fmt.Errorf("the overall window would be %d days long: the enrollment period (%d days) is as long as the experiment (%s to %s)",
-				length, ds.EnrollmentPeriod, ds.Start.Format(time.DateOnly), ds.End.Format(time.DateOnly))
+		if length < 0 {
+			return Window{}, false, &Refusal{Reason: ReasonEnrollmentLongerThanAnalysis, Message: fmt.Sprintf(
+				"the enrollment period (%d days from %s) ends after the experiment's end date %s",
+				ds.EnrollmentPeriod, ds.Start.Format(time.DateOnly), ds.End.Format(time.DateOnly))}
+		}
+		if length == 0 {
+			// mozanalysis fails an assertion on AnalysisWindow(0, -1); Jetstream reports the run as failed.
+			return Window{}, false, &Refusal{Reason: ReasonEmptyOverallWindow, Failure: true, Message: fmt.Sprintf(
+				"the overall window would be empty: the experiment ends (%s) on the day after its last enrollment date (%s)",
+				ds.End.Format(time.DateOnly), ds.LastEnrollment.Format(time.DateOnly))}
 		}
 		return ds.make(p, 1, 0, length-1, d), true, nil
 	case configs.PreenrollmentWeek, configs.PreenrollmentDays28:

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
 // Cell is the identity of one analysed population and metric:
@@ -58,5 +60,5 @@ func ParseBranchKey(key string) (Cell, string, error) {
 // StatisticsTable is Jetstream's statistics table of the cell's period and window:
 // statistics_<slug>_<period>_<window>.
 func (c Cell) StatisticsTable(normalizedSlug string) string {
-	return fmt.Sprintf("statistics_%s_%s_%d", normalizedSlug, c.Period, c.Window)
+	return warehouse.StatisticsTable(normalizedSlug, c.Period, c.Window)
 }
