@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -120,8 +119,10 @@ func runPlan(ctx context.Context, out, errOut io.Writer, req planRequest) error 
 	if err != nil {
 		return err
 	}
-	for _, r := range rejected {
-		fmt.Fprintf(errOut, "warning: %v (record skipped)\n", r)
+	if req.Format == "json" { // the table lists them itself
+		for _, r := range rejected {
+			fmt.Fprintf(errOut, "warning: %v (record skipped)\n", r)
+		}
 	}
 	coll, err := configs.MetricHubWith(req.Repos...)
 	if err != nil {
@@ -155,6 +156,9 @@ func runPlan(ctx context.Context, out, errOut io.Writer, req planRequest) error 
 		if err := r.WriteTable(out); err != nil {
 			return err
 		}
+	}
+	for _, r := range rejected {
+		fmt.Fprintf(out, "rejected: %v\n", r)
 	}
 	return nil
 }
@@ -265,10 +269,10 @@ func (r PlanReport) WriteTable(out io.Writer) error {
 		counts[e.Outcome]++
 		windows += len(e.Periods)
 	}
-	fmt.Fprintf(out, "%s: %d experiments — %d analysed (%d windows), %d skipped, %d failed", r.Date,
-		len(r.Experiments), counts["analysed"], windows, counts["skipped"], counts["failed"])
+	fmt.Fprintf(out, "%s: %s — %d analysed (%s), %d skipped, %d failed", r.Date,
+		plural(len(r.Experiments), "experiment"), counts["analysed"], plural(windows, "window"), counts["skipped"], counts["failed"])
 	if len(r.Rejected) > 0 {
-		fmt.Fprintf(out, "; %d Experimenter records rejected", len(r.Rejected))
+		fmt.Fprintf(out, "; %s rejected", plural(len(r.Rejected), "Experimenter record"))
 	}
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -287,11 +291,5 @@ func (r PlanReport) WriteTable(out io.Writer) error {
 				p.AnalysisWindowStart, p.AnalysisWindowEnd, p.FirstDateDataRequired, p.LastDateDataRequired, p.Metrics)
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, rec := range r.Rejected {
-		fmt.Fprintf(out, "rejected: %s\n", strings.TrimSpace(rec.Error))
-	}
-	return nil
+	return tw.Flush()
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -438,5 +441,74 @@ func TestPlanExplicitSlugRuns(t *testing.T) {
 	t.Logf("explicit-slug evaluations checked: %d", checked)
 	if checked < 12 {
 		t.Errorf("checked %d evaluations, want at least one per parsed experiment", checked)
+	}
+}
+
+// The plan reads Experimenter's API when no file is given; a backfill over dates prints
+// one report per date, in the same JSON contract.
+func TestPlanCommandFromExperimenterAPI(t *testing.T) {
+	list, err := os.ReadFile("../../shared/fixtures/experimenter/api_v8_experiments.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests = append(requests, r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(list)
+	}))
+	defer server.Close()
+	var out bytes.Buffer
+	app := App()
+	app.Writer, app.ErrWriter = &out, io.Discard
+	err = app.Run([]string{"jetstream", "plan", "--experimenter-url", server.URL, "--now", "2025-09-10T06:00:00Z",
+		"--experiment-slug", "vertical-tabs-sidebar-launch", "--from", "2025-08-20", "--to", "2025-08-21", "--format", "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(requests, []string{"/api/v8/experiments/"}) {
+		t.Errorf("requests %v, want one list request", requests)
+	}
+	var days []PlanReport
+	if err := json.Unmarshal(out.Bytes(), &days); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var got []string
+	for _, d := range days {
+		for _, e := range d.Experiments {
+			for _, p := range e.Periods {
+				got = append(got, fmt.Sprintf("%s %s %s %d", d.Date, e.Slug, p.Period, p.WindowIndex))
+			}
+		}
+	}
+	// Enrollment 2025-08-05 … 08-14 (10 days): L = 08-15, day k closes on L + k − 1, week 1 on L + 6.
+	want := []string{
+		"2025-08-20 vertical-tabs-sidebar-launch day 6",
+		"2025-08-21 vertical-tabs-sidebar-launch day 7",
+		"2025-08-21 vertical-tabs-sidebar-launch week 1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("windows %q, want %q", got, want)
+	}
+}
+
+// Bad flags are refused before anything is read.
+func TestPlanCommandFlags(t *testing.T) {
+	cases := map[string][]string{
+		"--date cannot be combined":         {"--date", "2025-09-09", "--from", "2025-09-01", "--to", "2025-09-02"},
+		"a backfill needs both":             {"--from", "2025-09-01"},
+		"--from 2025-09-03 is after --to":   {"--from", "2025-09-03", "--to", "2025-09-02"},
+		"--format: want table or json":      {"--date", "2025-09-09", "--format", "yaml"},
+		"--date: want a date as YYYY-MM-DD": {"--date", "09/09/2025"},
+		"are alternatives":                  {"--date", "2025-09-09", "--experiments-file", "x.json", "--experimenter-url", "http://x"},
+		"--period":                          {"--date", "2025-09-09", "--period", "fortnight"},
+	}
+	for want, args := range cases {
+		app := App()
+		app.Writer, app.ErrWriter = io.Discard, io.Discard
+		err := app.Run(append([]string{"jetstream", "plan"}, args...))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %v, want one containing %q", args, err, want)
+		}
 	}
 }

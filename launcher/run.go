@@ -119,7 +119,7 @@ func parseDate(flag, s string) (time.Time, error) {
 // Run analyses one experiment: resolve, plan, prepare the warehouse, run the pipeline,
 // publish, summarise. Nothing is published unless the whole pipeline succeeds.
 func Run(ctx context.Context, o RunOptions, out io.Writer) error {
-	a, err := loadAnalysis(o)
+	a, exp, err := loadAnalysis(o)
 	if err != nil {
 		return err
 	}
@@ -137,8 +137,18 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan, err := pipeline.NewPlan([]*configs.Analysis{a}, dialect, pipeline.Options{
-		From: from, To: to, Periods: o.Periods,
+	if to.Before(from) {
+		return fmt.Errorf("analysis dates: %s is after %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	}
+	periods := o.Periods
+	if len(periods) == 0 {
+		periods = configs.Periods
+	}
+	var decisions []pipeline.Decision
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		decisions = append(decisions, pipeline.Decide(a, exp, d, periods))
+	}
+	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed,
 	})
 	if err != nil {
@@ -167,12 +177,12 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 }
 
 // loadAnalysis reads the experiment and its config and resolves them.
-func loadAnalysis(o RunOptions) (*configs.Analysis, error) {
+func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, error) {
 	expData, expName := samples.ExperimentJSON, "bundled sample experiment"
 	if o.ExperimentFile != "" {
 		data, err := os.ReadFile(o.ExperimentFile)
 		if err != nil {
-			return nil, fmt.Errorf("experiment: %w", err)
+			return nil, experimenter.Experiment{}, fmt.Errorf("experiment: %w", err)
 		}
 		expData, expName = data, o.ExperimentFile
 	}
@@ -184,17 +194,18 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, error) {
 		spec, err = configs.LoadFile(o.ConfigFile)
 	}
 	if err != nil {
-		return nil, err
+		return nil, experimenter.Experiment{}, err
 	}
 	exps, err := experimenter.Parse(expData, o.Now)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", expName, err)
+		return nil, experimenter.Experiment{}, fmt.Errorf("%s: %w", expName, err)
 	}
 	slug := strings.TrimSuffix(filepath.Base(spec.File), ".toml")
 	for _, e := range exps {
 		if e.Slug == slug {
-			return configs.Resolve(spec, e)
+			a, err := configs.Resolve(spec, e)
+			return a, e, err
 		}
 	}
-	return nil, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
+	return nil, experimenter.Experiment{}, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/jetstream-beam/jetstream/configs"
 	"github.com/jetstream-beam/jetstream/statistics"
@@ -14,12 +13,10 @@ import (
 
 // Options of a plan.
 type Options struct {
-	From, To    time.Time        // analysis dates, inclusive (a daily run has From == To)
-	Periods     []configs.Period // periods to compute; empty means all
-	Warehouse   string           // warehouse URL the pipeline reads from
-	Dataset     string           // dataset for the enrollments tables, e.g. mozanalysis
-	EventsTable string           // enrollment and exposure events, e.g. mozdata.telemetry.events
-	Seed        uint64           // base seed; every cell derives its own from it
+	Warehouse   string // warehouse URL the pipeline reads from
+	Dataset     string // dataset for the enrollments tables, e.g. mozanalysis
+	EventsTable string // enrollment and exposure events, e.g. mozdata.telemetry.events
+	Seed        uint64 // base seed; every cell derives its own from it
 }
 
 // Plan is everything one pipeline run computes.
@@ -39,37 +36,51 @@ type ExperimentPlan struct {
 	Enrollments warehouse.Enrollments
 }
 
-// Skip records an experiment that is not analysed, and why.
+// Skip records an experiment that has no window to compute on any date of the plan, and why.
 type Skip struct {
 	Slug   string
 	Reason string
 }
 
-// NewPlan decides which windows of which experiments are due between opts.From and opts.To
-// and renders their warehouse queries in the dialect d.
-func NewPlan(analyses []*configs.Analysis, d warehouse.Dialect, opts Options) (*Plan, error) {
-	if opts.To.Before(opts.From) {
-		return nil, fmt.Errorf("analysis dates: %s is after %s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))
-	}
-	periods := opts.Periods
-	if len(periods) == 0 {
-		periods = configs.Periods
-	}
+// NewPlan gathers the windows of the analysed decisions (of one or many dates) per
+// experiment and renders their warehouse queries in the dialect d. A failed decision is an
+// error: Jetstream counts it as a failed run, and nothing of a failed run is published.
+func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, error) {
 	plan := &Plan{Config: transforms.Config{Seed: opts.Seed}}
-	for _, a := range analyses {
-		if a.Skip {
-			plan.Skipped = append(plan.Skipped, Skip{a.Slug, "the config says skip = true"})
+	var order []string
+	bySlug := map[string]*ExperimentPlan{}
+	lastWord := map[string]string{}
+	for _, dec := range decisions {
+		if dec.Outcome == Failed {
+			return nil, fmt.Errorf("experiment %q on %s: %s: %s", dec.Slug, dateString(dec.Date), dec.Reason, dec.Message)
+		}
+		if _, seen := lastWord[dec.Slug]; !seen {
+			order = append(order, dec.Slug)
+		}
+		lastWord[dec.Slug] = dec.Message
+		if dec.Reason != "" {
+			lastWord[dec.Slug] = dec.Reason + ": " + dec.Message
+		}
+		if dec.Outcome != Analysed || len(dec.Windows) == 0 {
 			continue
 		}
-		ep, err := planExperiment(a, periods, opts)
-		if err != nil {
-			return nil, err
+		ep := bySlug[dec.Slug]
+		if ep == nil {
+			if err := checkReference(dec.Analysis); err != nil {
+				return nil, err
+			}
+			ep = newExperimentPlan(dec.Analysis, dec.Dates, opts)
+			bySlug[dec.Slug] = ep
 		}
-		if len(ep.Windows) == 0 {
-			plan.Skipped = append(plan.Skipped, Skip{a.Slug, fmt.Sprintf("no analysis window closes between %s and %s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))})
+		ep.Windows = append(ep.Windows, dec.Windows...)
+	}
+	for _, slug := range order {
+		ep := bySlug[slug]
+		if ep == nil {
+			plan.Skipped = append(plan.Skipped, Skip{slug, lastWord[slug]})
 			continue
 		}
-		cfg, err := experimentConfig(a, ep.TableSlug)
+		cfg, err := experimentConfig(ep.Analysis, ep.TableSlug)
 		if err != nil {
 			return nil, err
 		}
@@ -80,31 +91,26 @@ func NewPlan(analyses []*configs.Analysis, d warehouse.Dialect, opts Options) (*
 		if err != nil {
 			return nil, err
 		}
-		plan.Experiments = append(plan.Experiments, ep)
+		plan.Experiments = append(plan.Experiments, *ep)
 		plan.Config.Experiments = append(plan.Config.Experiments, cfg)
 		plan.Queries = append(plan.Queries, queries...)
 	}
 	return plan, nil
 }
 
-func planExperiment(a *configs.Analysis, periods []configs.Period, opts Options) (ExperimentPlan, error) {
-	dates, err := DatesOf(a)
-	if err != nil {
-		return ExperimentPlan{}, err
-	}
-	// The config parser accepts any reference branch (as Jetstream's does); an analysis
-	// against a branch the experiment does not have would publish no comparison to it.
+// checkReference refuses an analysis against a branch the experiment does not have: the
+// config parser accepts any reference branch (as Jetstream's does), and the analysis would
+// publish no comparison to it.
+func checkReference(a *configs.Analysis) error {
 	if a.ReferenceBranch != "" && len(a.Branches) > 0 && !slices.Contains(a.Branches, a.ReferenceBranch) {
-		return ExperimentPlan{}, a.Source.Locate("experiment.reference_branch",
+		return a.Source.Locate("experiment.reference_branch",
 			fmt.Errorf("branch %q is not one of the experiment's branches %v", a.ReferenceBranch, a.Branches))
 	}
-	var configured []configs.Period
-	for _, p := range periods {
-		if len(a.Periods[p]) > 0 {
-			configured = append(configured, p)
-		}
-	}
-	ep := ExperimentPlan{
+	return nil
+}
+
+func newExperimentPlan(a *configs.Analysis, dates Dates, opts Options) *ExperimentPlan {
+	return &ExperimentPlan{
 		Analysis:  a,
 		Dates:     dates,
 		TableSlug: warehouse.NormalizeName(a.Slug),
@@ -115,14 +121,6 @@ func planExperiment(a *configs.Analysis, periods []configs.Period, opts Options)
 			EventsTable: opts.EventsTable,
 		},
 	}
-	for d := opts.From; !d.After(opts.To); d = d.AddDate(0, 0, 1) {
-		ws, err := dates.DueOn(d, configured)
-		if err != nil {
-			return ExperimentPlan{}, fmt.Errorf("experiment %q on %s: %w", a.Slug, d.Format(time.DateOnly), err)
-		}
-		ep.Windows = append(ep.Windows, ws...)
-	}
-	return ep, nil
 }
 
 // experimentConfig validates every statistic of the experiment's metrics and records them.
