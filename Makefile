@@ -6,7 +6,7 @@ CLIENTS ?= 20000
 SEED    ?= 1
 OUTPUT  ?= output
 
-.PHONY: run test build worker bench sample clean
+.PHONY: run test test-integration build worker bench sample clean
 
 ## run: analyse the bundled sample experiment (generates the sample warehouse first if absent)
 run: build
@@ -18,6 +18,19 @@ test:
 	$(GO) vet ./...
 	$(GO) test ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/jetstream
+
+# The BigQuery emulator (goccy/bigquery-emulator, ZetaSQL) is built once per machine: its
+# cold build takes 8–15 minutes on 2 cores and needs clang (gcc 12 fails on go-zetasql).
+BQEMU_VERSION := v0.6.6
+BQEMU ?= $(HOME)/.cache/jetstream/bigquery-emulator-$(BQEMU_VERSION)
+
+$(BQEMU):
+	mkdir -p $(dir $@)
+	cd tools/bqemulator && CGO_ENABLED=1 CC=clang CXX=clang++ $(GO) build -o $@ github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
+
+## test-integration: the generated BigQuery SQL on the BigQuery emulator, compared with DuckDB
+test-integration: $(BQEMU)
+	BIGQUERY_EMULATOR_BIN=$(BQEMU) $(GO) test -tags integration -run Integration -count=1 -v ./warehouse/
 
 ## build: the jetstream binary (with DuckDB, cgo)
 build:

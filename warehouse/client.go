@@ -37,12 +37,15 @@ func Register(scheme string, open Opener) {
 
 // DialectOf returns the SQL dialect of a warehouse URL without connecting.
 func DialectOf(url string) (Dialect, error) {
-	scheme, _, ok := strings.Cut(url, ":")
+	scheme, location, ok := strings.Cut(url, ":")
 	switch {
 	case !ok:
 		return nil, fmt.Errorf("warehouse %q: want scheme:location, e.g. duckdb:sample/mozdata.duckdb", url)
 	case scheme == "duckdb":
 		return DuckDB{}, nil
+	case scheme == "bigquery":
+		project, _, _ := strings.Cut(location, "?")
+		return BigQuery{Project: project}, nil
 	}
 	return nil, fmt.Errorf("warehouse %q: unknown warehouse kind %q", url, scheme)
 }

@@ -39,8 +39,10 @@ func (BigQuery) Date(t time.Time) string { return "DATE '" + t.Format(time.DateO
 func (BigQuery) AddDays(d, n string) string {
 	return fmt.Sprintf("DATE_ADD(%s, INTERVAL %s DAY)", d, n)
 }
+// MapGet inlines mozfun.map.get_key's definition, so that the generated SQL needs no UDF
+// (and runs on the BigQuery emulator).
 func (BigQuery) MapGet(m, key string) string {
-	return fmt.Sprintf("mozfun.map.get_key(%s, %s)", m, quote(key))
+	return fmt.Sprintf("(SELECT kv.value FROM UNNEST(%s) AS kv WHERE kv.key = %s LIMIT 1)", m, quote(key))
 }
 func (b BigQuery) Table(dataset, table string) string {
 	if b.Project == "" {

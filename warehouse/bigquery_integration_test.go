@@ -1,0 +1,223 @@
+//go:build integration && cgo
+
+package warehouse
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/civil"
+	"google.golang.org/api/option"
+)
+
+// The BigQuery integration tests run the generated BigQuery SQL through the real client
+// against the open-source BigQuery emulator (ZetaSQL behind BigQuery's REST API), on the
+// telemetry of Jetstream's own integration tests, and compare every per-client value with
+// DuckDB's and with the fixture's expectations. `make test-integration` builds the emulator
+// (tools/bqemulator) and points BIGQUERY_EMULATOR_BIN at it.
+
+type kv struct {
+	Key   string `bigquery:"key" json:"key"`
+	Value string `bigquery:"value" json:"value"`
+}
+
+type eventRow struct {
+	SubmissionDate   civil.Date          `bigquery:"submission_date" json:"submission_date"`
+	ClientID         string              `bigquery:"client_id" json:"client_id"`
+	ProfileGroupID   string              `bigquery:"profile_group_id" json:"profile_group_id"`
+	EventCategory    string              `bigquery:"event_category" json:"event_category"`
+	EventMethod      bigquery.NullString `bigquery:"event_method" json:"event_method"`
+	EventStringValue string              `bigquery:"event_string_value" json:"event_string_value"`
+	EventMapValues   []kv                `bigquery:"event_map_values" json:"event_map_values"`
+	SampleID         int64               `bigquery:"sample_id" json:"sample_id"`
+}
+
+type clientsDailyRow struct {
+	SubmissionDate civil.Date `bigquery:"submission_date" json:"submission_date"`
+	ClientID       string     `bigquery:"client_id" json:"client_id"`
+	ProfileGroupID string     `bigquery:"profile_group_id" json:"profile_group_id"`
+	ActiveHoursSum float64    `bigquery:"active_hours_sum" json:"active_hours_sum"`
+	Experiments    []kv       `bigquery:"experiments" json:"experiments"`
+}
+
+// startEmulator starts the emulator for project mozdata on a free port and returns its
+// host:port; it is stopped when the test ends.
+func startEmulator(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("BIGQUERY_EMULATOR_BIN")
+	if bin == "" {
+		t.Fatal("BIGQUERY_EMULATOR_BIN is not set: run `make test-integration`, which builds the emulator")
+	}
+	port, grpcPort := freePort(t), freePort(t)
+	cmd := exec.Command(bin, "--project=mozdata", "--host=127.0.0.1", fmt.Sprintf("--port=%d", port), fmt.Sprintf("--grpc-port=%d", grpcPort))
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "emulator.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", host)
+		if err == nil {
+			conn.Close()
+			return host
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not listen on %s within 30 s: %v", host, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// loadEmulator creates mozdata.telemetry.events and mozdata.telemetry.clients_daily in the
+// emulator from the NDJSON fixtures, with the types BigQuery's autodetection gives them.
+func loadEmulator(t *testing.T, host string) {
+	t.Helper()
+	ctx := context.Background()
+	bq, err := bigquery.NewClient(ctx, "mozdata", option.WithEndpoint("http://"+host), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bq.Close()
+	for _, ds := range []string{"telemetry", "mozanalysis"} {
+		if err := bq.Dataset(ds).Create(ctx, nil); err != nil {
+			t.Fatalf("dataset %s: %v", ds, err)
+		}
+	}
+	loadTable[eventRow](t, bq, "events", "test_events.ndjson")
+	loadTable[clientsDailyRow](t, bq, "clients_daily", "test_clients_daily.ndjson")
+}
+
+func loadTable[Row any](t *testing.T, bq *bigquery.Client, table, file string) {
+	t.Helper()
+	ctx := context.Background()
+	schema, err := bigquery.InferSchema(*new(Row))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := bq.Dataset("telemetry").Table(table)
+	if err := tbl.Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
+		t.Fatalf("table %s: %v", table, err)
+	}
+	f, err := os.Open(filepath.Join(fixtureDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []*Row
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		r := new(Row)
+		if err := json.Unmarshal(sc.Bytes(), r); err != nil {
+			t.Fatalf("%s:%d: %v", file, line, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := tbl.Inserter().Put(ctx, rows); err != nil {
+		t.Fatalf("inserting into %s: %v", table, err)
+	}
+}
+
+// TestIntegrationBigQueryEmulator runs the enrollments and metrics queries of the fixture
+// experiment in the BigQuery dialect on the emulator and in the DuckDB dialect on DuckDB:
+// the same clients, branches, dates and metric values, equal to Jetstream's expectations.
+func TestIntegrationBigQueryEmulator(t *testing.T) {
+	host := startEmulator(t)
+	loadEmulator(t, host)
+	bq, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	duck := loadFixture(t)
+	ctx := context.Background()
+	activeHours := Metric{
+		Name:             "active_hours",
+		SelectExpression: "COALESCE(SUM(active_hours_sum), 0)",
+		DataSource: DataSource{Name: "clients_daily", FromExpression: "`mozdata.telemetry.clients_daily`",
+			ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date", ExperimentsColumnType: "simple"},
+	}
+	cases := []struct {
+		name       string
+		last       string
+		start, end int
+		first      string
+		lastData   string
+		basis      string
+		want       map[string]float64
+	}{
+		{"week 1, enrollments", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisEnrollments, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
+		{"week 1, exposures", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisExposures, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
+		{"preenrollment week", "2020-04-11", -7, -1, "2020-03-23", "2020-04-10", BasisEnrollments, map[string]float64{"aaaa": 2.8, "bbbb": 0.2}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			enrollments := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date(tc.last), EventsTable: "mozdata.telemetry.events"}
+			results := map[string]map[string][]any{}
+			for name, c := range map[string]Client{"bigquery": bq, "duckdb": duck} {
+				d := c.Dialect()
+				table := d.Table("mozanalysis", fmt.Sprintf("enrollments_case_%d", i)) // a table per case
+				if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset("mozanalysis")); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if err := c.Exec(ctx, "CREATE TABLE "+table+" AS\n"+enrollments.Query(d)); err != nil {
+					t.Fatalf("%s enrollments: %v", name, err)
+				}
+				q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: tc.basis,
+					WindowStart: tc.start, WindowEnd: tc.end, FirstDate: date(tc.first), LastDate: date(tc.lastData),
+					Metrics: []Metric{activeHours}}
+				sql, err := q.SQL(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				results[name] = collect(t, c, sql)
+			}
+			for id, want := range tc.want {
+				for name, rows := range results {
+					row, ok := rows[id]
+					if !ok {
+						t.Errorf("%s: client %s missing: %v", name, id, rows)
+						continue
+					}
+					got, ok := row[len(MetricsKeyColumns)].(float64)
+					if !ok || math.Abs(got-want) > 1e-12 {
+						t.Errorf("%s: client %s active_hours = %v, want %v", name, id, row[len(MetricsKeyColumns)], want)
+					}
+				}
+				if b, d := fmt.Sprint(results["bigquery"][id][:len(MetricsKeyColumns)]), fmt.Sprint(results["duckdb"][id][:len(MetricsKeyColumns)]); b != d {
+					t.Errorf("client %s: BigQuery keys %s, DuckDB %s", id, b, d)
+				}
+			}
+			if len(results["bigquery"]) != len(tc.want) || len(results["duckdb"]) != len(tc.want) {
+				t.Errorf("clients: BigQuery %d, DuckDB %d, want %d", len(results["bigquery"]), len(results["duckdb"]), len(tc.want))
+			}
+		})
+	}
+}
