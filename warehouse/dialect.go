@@ -39,6 +39,7 @@ func (BigQuery) Date(t time.Time) string { return "DATE '" + t.Format(time.DateO
 func (BigQuery) AddDays(d, n string) string {
 	return fmt.Sprintf("DATE_ADD(%s, INTERVAL %s DAY)", d, n)
 }
+
 // MapGet inlines mozfun.map.get_key's definition, so that the generated SQL needs no UDF
 // (and runs on the BigQuery emulator).
 func (BigQuery) MapGet(m, key string) string {
