@@ -13,6 +13,7 @@ import (
 
 	"github.com/jetstream-beam/jetstream/configs"
 	"github.com/jetstream-beam/jetstream/experimenter"
+	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/pipeline"
 	"github.com/jetstream-beam/jetstream/samples"
 	"github.com/jetstream-beam/jetstream/warehouse"
@@ -39,6 +40,7 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
 			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables and published JSON"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
+			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
 		},
 		Action: func(c *cli.Context) error {
 			opts, err := runOptionsFrom(c)
@@ -61,6 +63,7 @@ type RunOptions struct {
 	Periods        []configs.Period
 	Output         string
 	Seed           uint64
+	SQLOutputDir   string    // "" = do not write the queries
 	Now            time.Time // the clock that decides Live/Complete and "yesterday"
 }
 
@@ -73,6 +76,7 @@ func runOptionsFrom(c *cli.Context) (RunOptions, error) {
 		EventsTable:    c.String("events-table"),
 		Output:         c.String("output"),
 		Seed:           c.Uint64("seed"),
+		SQLOutputDir:   c.String("sql-output-dir"),
 		Now:            time.Now().UTC(),
 	}
 	var err error
@@ -161,6 +165,11 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		fmt.Fprintln(out, "nothing to analyse")
 		return nil
 	}
+	if o.SQLOutputDir != "" {
+		if err := writeSQL(o.SQLOutputDir, plan, dialect); err != nil {
+			return err
+		}
+	}
 	client, err := warehouse.Open(o.Warehouse)
 	if err != nil {
 		return err
@@ -208,4 +217,26 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, err
 		}
 	}
 	return nil, experimenter.Experiment{}, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
+}
+
+// writeSQL writes the enrollments query and every metrics query of the plan, each named
+// after the table Jetstream writes it to (enrollments_<slug>.sql,
+// <slug>_<basis>_<period>_<window>.sql), so that a data scientist can run or inspect them.
+func writeSQL(dir string, plan *pipeline.Plan, d warehouse.Dialect) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--sql-output-dir: %w", err)
+	}
+	files := map[string]string{}
+	for _, ep := range plan.Experiments {
+		files[ep.Enrollments.TableName()] = ep.Enrollments.Query(d)
+	}
+	for _, q := range plan.Queries {
+		files[warehouse.MetricsTable(q.Experiment, q.Basis, q.Period, q.Window)] = q.SQL
+	}
+	for name, sql := range files {
+		if err := export.WriteFileAtomic(filepath.Join(dir, name+".sql"), []byte(sql+"\n")); err != nil {
+			return fmt.Errorf("--sql-output-dir: %w", err)
+		}
+	}
+	return nil
 }

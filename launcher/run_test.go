@@ -3,8 +3,10 @@ package launcher
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,8 +50,31 @@ func TestRunDefaultSample(t *testing.T) {
 	url, truth := defaultSample(t)
 	out := filepath.Join(t.TempDir(), "output")
 	var summary bytes.Buffer
-	if err := Run(context.Background(), RunOptions{Warehouse: url, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", Output: out, Now: testNow}, &summary); err != nil {
+	sqlDir := filepath.Join(t.TempDir(), "sql")
+	if err := Run(context.Background(), RunOptions{Warehouse: url, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events",
+		Output: out, Now: testNow, SQLOutputDir: sqlDir}, &summary); err != nil {
 		t.Fatal(err)
+	}
+	// --sql-output-dir: the enrollments query and one metrics query per basis and window,
+	// named after Jetstream's tables.
+	entries, err := os.ReadDir(sqlDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sqlFiles []string
+	for _, e := range entries {
+		sqlFiles = append(sqlFiles, e.Name())
+	}
+	wantSQL := []string{"enrollments_sample_sidebar_redesign.sql"}
+	for _, basis := range []string{"enrollments", "exposures"} {
+		wantSQL = append(wantSQL, "sample_sidebar_redesign_"+basis+"_overall_1.sql")
+		for w := 1; w <= 4; w++ {
+			wantSQL = append(wantSQL, fmt.Sprintf("sample_sidebar_redesign_%s_week_%d.sql", basis, w))
+		}
+	}
+	slices.Sort(wantSQL)
+	if !slices.Equal(sqlFiles, wantSQL) {
+		t.Errorf("SQL files %v, want %v", sqlFiles, wantSQL)
 	}
 	schema, err := jsonschema.NewCompiler().Compile("../../shared/fixtures/schemas/statistics.schema.json")
 	if err != nil {
