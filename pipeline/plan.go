@@ -118,9 +118,32 @@ func newExperimentPlan(a *configs.Analysis, dates Dates, opts Options) *Experime
 			Slug:        a.Slug,
 			First:       dates.Start,
 			Last:        dates.LastEnrollment,
+			SampleSize:  a.SampleSize,
 			EventsTable: opts.EventsTable,
+			Segments:    segments(a),
 		},
 	}
+}
+
+// segments converts the analysis' resolved segments for the enrollments query.
+func segments(a *configs.Analysis) []warehouse.Segment {
+	var out []warehouse.Segment
+	for _, s := range a.Segments {
+		ds := s.DataSource
+		out = append(out, warehouse.Segment{
+			Name:             s.Name,
+			SelectExpression: s.SelectExpression,
+			DataSource: warehouse.SegmentSource{
+				Name:                 ds.Name,
+				FromExpression:       ds.FromExpression,
+				ClientIDColumn:       ds.ClientIDColumn,
+				SubmissionDateColumn: ds.SubmissionDateColumn,
+				WindowStart:          ds.WindowStart,
+				WindowEnd:            ds.WindowEnd,
+			},
+		})
+	}
+	return out
 }
 
 // experimentConfig validates every statistic of the experiment's metrics and records them.
@@ -193,7 +216,12 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 			if len(metrics) == 0 {
 				continue
 			}
+			var segmentNames []string
+			for _, seg := range a.Segments {
+				segmentNames = append(segmentNames, seg.Name)
+			}
 			mq := warehouse.MetricsQuery{
+				Segments:         segmentNames,
 				Slug:             a.Slug,
 				EnrollmentsTable: enrollments,
 				Basis:            basis,
@@ -214,6 +242,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 				Basis:      basis,
 				Period:     string(w.Period),
 				Window:     w.Index,
+				Segments:   segmentNames,
 				Metrics:    names,
 			})
 		}

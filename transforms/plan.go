@@ -8,7 +8,8 @@ import (
 )
 
 // Query is one warehouse read: the per-client metric values of one experiment, analysis
-// basis and window. Result columns: warehouse.MetricsKeyColumns, then Metrics in order.
+// basis and window. Result columns: warehouse.MetricsKeyColumns, then Segments (BOOL), then
+// Metrics, in order.
 type Query struct {
 	Warehouse  string // warehouse URL, e.g. duckdb:sample/mozdata.duckdb
 	SQL        string
@@ -16,6 +17,7 @@ type Query struct {
 	Basis      string
 	Period     string
 	Window     int
+	Segments   []string
 	Metrics    []string
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -37,33 +38,58 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 	if err != nil {
 		return err
 	}
-	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window, Segment: SegmentAll}
-	keys := make([]Cell, len(q.Metrics))
-	for i, m := range q.Metrics {
-		keys[i] = base
-		keys[i].Metric = m
+	// keys[s][m] is the cell of segment s (0 = all, then q.Segments) and metric m (the last
+	// one is the identity count).
+	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window}
+	segments := append([]string{SegmentAll}, q.Segments...)
+	keys := make([][]Cell, len(segments))
+	for s, seg := range segments {
+		for _, m := range append(slices.Clone(q.Metrics), Identity) {
+			c := base
+			c.Segment, c.Metric = seg, m
+			keys[s] = append(keys[s], c)
+		}
 	}
-	identity := base
-	identity.Metric = Identity
 	first := len(warehouse.MetricsKeyColumns)
+	metrics := first + len(q.Segments)
+	in := make([]bool, len(segments))
+	values := make([]float64, len(q.Metrics))
+	present := make([]bool, len(q.Metrics))
 	err = client.Query(ctx, q.SQL, func(cols []string, vals []any) error {
-		if len(vals) != first+len(q.Metrics) {
-			return fmt.Errorf("query for %s: got %d columns %v, want %d", base.Key(), len(vals), cols, first+len(q.Metrics))
+		if len(vals) != metrics+len(q.Metrics) {
+			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(q.Metrics))
 		}
 		branch, ok := vals[1].(string)
 		if !ok {
-			return fmt.Errorf("query for %s: client %v has branch %v, want a string", base.Key(), vals[0], vals[1])
+			return fmt.Errorf("query for %s: client %v has branch %v, want a string", keys[0][0].Key(), vals[0], vals[1])
+		}
+		in[0] = true
+		for s := range q.Segments {
+			// NULL (no segment rows, without a COALESCE) means not in the segment, as in Jetstream's filter.
+			b, isBool := vals[first+s].(bool)
+			if vals[first+s] != nil && !isBool {
+				return fmt.Errorf("segment %q of client %v: value %v is not a boolean", q.Segments[s], vals[0], vals[first+s])
+			}
+			in[s+1] = b
 		}
 		for i := range q.Metrics {
-			v, ok, err := numeric(vals[first+i])
+			v, ok, err := numeric(vals[metrics+i])
 			if err != nil {
 				return fmt.Errorf("metric %q of client %v: %w", q.Metrics[i], vals[0], err)
 			}
-			if ok {
-				emit(keys[i].BranchKey(branch), v)
-			}
+			values[i], present[i] = v, ok
 		}
-		emit(identity.BranchKey(branch), 1)
+		for s := range segments {
+			if !in[s] {
+				continue
+			}
+			for i := range q.Metrics {
+				if present[i] {
+					emit(keys[s][i].BranchKey(branch), values[i])
+				}
+			}
+			emit(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+		}
 		return nil
 	})
 	if err != nil {

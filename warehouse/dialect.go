@@ -27,6 +27,8 @@ type Dialect interface {
 	Table(dataset, table string) string
 	// Dataset renders a dataset (schema) name.
 	Dataset(dataset string) string
+	// Ident quotes a column name or alias (metric and segment names).
+	Ident(name string) string
 	// Rewrite adapts user-written BigQuery SQL (metric expressions, from expressions).
 	Rewrite(sql string) string
 }
@@ -58,6 +60,9 @@ func (b BigQuery) Dataset(dataset string) string {
 	return fmt.Sprintf("`%s.%s`", b.Project, dataset)
 }
 func (BigQuery) Rewrite(sql string) string { return sql }
+func (BigQuery) Ident(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "\\`") + "`"
+}
 
 // DuckDB is the embedded local dialect.
 type DuckDB struct{}
@@ -67,6 +72,7 @@ func (DuckDB) Date(t time.Time) string       { return "DATE '" + t.Format(time.D
 func (DuckDB) AddDays(d, n string) string    { return fmt.Sprintf("(%s + CAST(%s AS INTEGER))", d, n) }
 func (DuckDB) MapGet(m, key string) string   { return fmt.Sprintf("map_get_key(%s, %s)", m, quote(key)) }
 func (DuckDB) Dataset(dataset string) string { return quoteIdent(dataset) }
+func (DuckDB) Ident(name string) string      { return quoteIdent(name) }
 func (DuckDB) Table(dataset, table string) string {
 	return fmt.Sprintf(`%s.%s`, quoteIdent(dataset), quoteIdent(table))
 }

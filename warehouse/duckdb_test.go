@@ -40,6 +40,9 @@ func loadFixture(t *testing.T) Client {
 		fmt.Sprintf(`CREATE TABLE telemetry.clients_daily AS SELECT * FROM read_json('%s', format = 'newline_delimited', columns = {
 			submission_date: 'DATE', client_id: 'VARCHAR', profile_group_id: 'VARCHAR', active_hours_sum: 'DOUBLE',
 			experiments: 'STRUCT(key VARCHAR, value VARCHAR)[]'})`, abs("test_clients_daily.ndjson")),
+		fmt.Sprintf(`CREATE TABLE telemetry.clients_last_seen AS SELECT * FROM read_json('%s', format = 'newline_delimited', columns = {
+			submission_date: 'DATE', client_id: 'VARCHAR', profile_group_id: 'VARCHAR', active_hours_sum: 'DOUBLE',
+			experiments: 'STRUCT(key VARCHAR, value VARCHAR)[]', is_regular_user_v3: 'BOOLEAN'})`, abs("test_clients_last_seen.ndjson")),
 	}
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
@@ -199,6 +202,49 @@ func TestOpenErrors(t *testing.T) {
 		_, err := Open(tc.url)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Open(%q) error = %v, want %s", tc.url, err, tc.want)
+		}
+	}
+}
+
+// regularUser is the segment of Jetstream's test_with_segments (fixtures/telemetry).
+var regularUser = Segment{
+	Name:             "regular_user_v3",
+	SelectExpression: "COALESCE(LOGICAL_OR(is_regular_user_v3), FALSE)",
+	DataSource: SegmentSource{Name: "clients_last_seen", FromExpression: "`mozdata.telemetry.clients_last_seen`",
+		ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"},
+}
+
+// test_with_segments: the segment is decided on each client's enrollment day (window 0..0):
+// aaaa (2020-04-02) is not a regular user, bbbb (2020-04-03) is; the metrics query carries
+// the segment column after the key columns.
+func TestSegmentsOnJetstreamFixture(t *testing.T) {
+	c := loadFixture(t)
+	e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"),
+		EventsTable: "mozdata.telemetry.events", Segments: []Segment{regularUser}}
+	table := createEnrollments(t, c, e)
+	rows := collect(t, c, `SELECT analysis_id, regular_user_v3 FROM `+table)
+	if fmt.Sprint(rows["aaaa"]) != "[aaaa false]" || fmt.Sprint(rows["bbbb"]) != "[bbbb true]" || len(rows) != 2 {
+		t.Errorf("segments %v, want aaaa false and bbbb true", rows)
+	}
+	q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: BasisEnrollments,
+		WindowStart: 0, WindowEnd: 6, FirstDate: date("2020-03-30"), LastDate: date("2020-04-12"),
+		Segments: []string{"regular_user_v3"},
+		Metrics: []Metric{{Name: "active_hours", SelectExpression: "COALESCE(SUM(active_hours_sum), 0)",
+			DataSource: DataSource{Name: "clients_daily", FromExpression: "`mozdata.telemetry.clients_daily`",
+				ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date", ExperimentsColumnType: "simple"}}}}
+	sql, err := q.SQL(c.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, c, sql)
+	k := len(MetricsKeyColumns)
+	for id, want := range map[string]struct {
+		regular bool
+		hours   float64
+	}{"aaaa": {false, 0.8}, "bbbb": {true, 0.3}} {
+		row := got[id]
+		if len(row) != k+2 || row[k] != want.regular || math.Abs(row[k+1].(float64)-want.hours) > 1e-12 {
+			t.Errorf("client %s: segment and metric columns %v, want [%v %v]", id, row[k:], want.regular, want.hours)
 		}
 	}
 }

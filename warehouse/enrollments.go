@@ -14,6 +14,7 @@ type Enrollments struct {
 	First, Last time.Time // first and last enrollment date (inclusive)
 	SampleSize  int       // percentage of clients kept by sample_id; 0 means 100
 	EventsTable string    // e.g. mozdata.telemetry.events
+	Segments    []Segment // a BOOL column each
 }
 
 // TableName is Jetstream's name for the experiment's enrollments table.
@@ -34,6 +35,12 @@ func (e Enrollments) Query(d Dialect) string {
         AND e.event_string_value = %s
         AND e.sample_id < %d`, methods, d.Date(e.First), d.Date(e.Last), quote(e.Slug), sample)
 	}
+	joins, columns := segmentSubqueries(d, e.Segments, e.First, e.Last)
+	segmentColumns, segmentJoins := "", ""
+	if len(columns) > 0 {
+		segmentColumns = ", " + strings.Join(columns, ", ")
+		segmentJoins = "\n    " + strings.Join(joins, "\n    ")
+	}
 	q := fmt.Sprintf(`WITH raw_enrollments AS (
     SELECT
         e.client_id AS analysis_id,
@@ -45,7 +52,7 @@ func (e Enrollments) Query(d Dialect) string {
     GROUP BY 1, 2
 ),
 segmented_enrollments AS (
-    SELECT raw_enrollments.* FROM raw_enrollments
+    SELECT raw_enrollments.*%[6]s FROM raw_enrollments%[7]s
 ),
 exposures AS (
     SELECT
@@ -72,6 +79,7 @@ LEFT JOIN exposures x USING (analysis_id, branch)`,
 		filter("'enroll'"),
 		d.MapGet("e.event_map_values", "branchSlug"),
 		filter("'exposure', 'expose'"),
+		segmentColumns, segmentJoins,
 	)
 	return strings.TrimSpace(q)
 }

@@ -39,6 +39,7 @@ type MetricsQuery struct {
 	WindowEnd        int
 	FirstDate        time.Time // first date of data the window needs
 	LastDate         time.Time // last date of data the window needs
+	Segments         []string // segment columns of the enrollments table, carried after the key columns
 	Metrics          []Metric
 }
 
@@ -49,8 +50,9 @@ const matchPrefix = "jetstream_enrolled"
 // Columns of every metrics query result, before the metric columns.
 var MetricsKeyColumns = []string{"analysis_id", "branch", "enrollment_date", "exposure_date"}
 
-// SQL renders the query. The result has the MetricsKeyColumns, then one column per metric
-// in the order of q.Metrics, and only clients of the basis (exposed ones for exposures).
+// SQL renders the query. The result has the MetricsKeyColumns, then the segment columns in
+// the order of q.Segments, then one column per metric in the order of q.Metrics, and only
+// clients of the basis (exposed ones for exposures).
 func (q MetricsQuery) SQL(d Dialect) (string, error) {
 	if q.Basis != BasisEnrollments && q.Basis != BasisExposures {
 		return "", fmt.Errorf("unknown analysis basis %q", q.Basis)
@@ -74,8 +76,11 @@ func (q MetricsQuery) SQL(d Dialect) (string, error) {
 	for i, name := range order {
 		alias[name] = fmt.Sprintf("ds_%d", i)
 	}
+	for _, seg := range q.Segments {
+		cols = append(cols, "e."+d.Ident(seg))
+	}
 	for _, m := range q.Metrics {
-		cols = append(cols, fmt.Sprintf("%s.%s", alias[m.DataSource.Name], quoteIdent(m.Name)))
+		cols = append(cols, fmt.Sprintf("%s.%s", alias[m.DataSource.Name], d.Ident(m.Name)))
 	}
 	where := "e.enrollment_date IS NOT NULL"
 	if q.Basis == BasisExposures {
@@ -120,7 +125,7 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, a
 	}
 	var selects []string
 	for _, m := range metrics {
-		selects = append(selects, fmt.Sprintf("        %s AS %s", d.Rewrite(m.SelectExpression), quoteIdent(m.Name)))
+		selects = append(selects, fmt.Sprintf("        %s AS %s", d.Rewrite(m.SelectExpression), d.Ident(m.Name)))
 	}
 	return fmt.Sprintf(`%[1]s_rows AS (
     SELECT e.analysis_id AS %[2]s_id, e.branch AS %[2]s_branch, ds.*
