@@ -22,13 +22,61 @@ const telemetryFixtures = "../../shared/fixtures/telemetry"
 // it has the legacy type "rollout" and no enrollment end date (so the enrollment check does
 // not apply) with a proposed enrollment of 7 days; a v8 record says the same with an
 // enrollment end date 6 days after the start: E = 7, last enrollment date 2020-04-06.
-const fixtureExperiment = `{
-  "slug": "test-experiment", "appName": "firefox_desktop", "appId": "firefox-desktop",
-  "branches": [{"slug": "branch1", "ratio": 1}, {"slug": "branch2", "ratio": 1}],
-  "startDate": "2020-03-30", "enrollmentEndDate": "2020-04-05", "endDate": "2020-06-01",
-  "proposedEnrollment": 7, "referenceBranch": "branch2", "isRollout": false,
+// With proposed enrollment 12 the enrollment end date is 2020-04-10.
+func fixtureExperiment(slug, enrollmentEnd, branch1, branch2, reference string) string {
+	return fmt.Sprintf(`{
+  "slug": %q, "appName": "firefox_desktop", "appId": "firefox-desktop",
+  "branches": [{"slug": %q, "ratio": 1}, {"slug": %q, "ratio": 1}],
+  "startDate": "2020-03-30", "enrollmentEndDate": %q, "endDate": "2020-06-01",
+  "proposedEnrollment": 7, "referenceBranch": %q, "isRollout": false,
   "bucketConfig": {"randomizationUnit": "normandy_id", "namespace": "test", "start": 10, "count": 100, "total": 10000}
-}`
+}`, slug, branch1, branch2, enrollmentEnd, reference)
+}
+
+// activeHours defines the metric of Jetstream's integration tests on clients_daily for the
+// given periods list key.
+func activeHours(period string, bases string) string {
+	return fmt.Sprintf(`
+[metrics]
+%s = ["active_hours"]
+
+[metrics.active_hours]
+select_expression = "COALESCE(SUM(active_hours_sum), 0)"
+data_source = "clients_daily"
+analysis_bases = [%s]
+[metrics.active_hours.statistics.bootstrap_mean]
+
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+experiments_column_type = "simple"
+`, period, bases)
+}
+
+// test_discrete_metrics: a second metric on another data source.
+const fixtureDiscreteConfig = `
+[metrics]
+weekly = ["active_hours", "active_hours_doubled"]
+
+[metrics.active_hours]
+select_expression = "COALESCE(SUM(active_hours_sum), 0)"
+data_source = "clients_daily"
+analysis_bases = ["exposures", "enrollments"]
+[metrics.active_hours.statistics.bootstrap_mean]
+
+[metrics.active_hours_doubled]
+select_expression = "COALESCE(SUM(active_hours_sum), 0) * 2"
+data_source = "clients_last_seen"
+analysis_bases = ["exposures", "enrollments"]
+[metrics.active_hours_doubled.statistics.bootstrap_mean]
+
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+experiments_column_type = "simple"
+
+[data_sources.clients_last_seen]
+from_expression = "mozdata.telemetry.clients_last_seen"
+experiments_column_type = "simple"
+`
 
 // test_with_segments' config: two metrics on clients_daily, both bases, and the segment
 // regular_user_v3 decided on the enrollment day from clients_last_seen.
@@ -65,40 +113,70 @@ window_start = 0
 window_end = 0
 `
 
-// TestRunJetstreamWithSegments is Jetstream's integration test test_with_segments, end to
-// end: Experimenter record and config → DuckDB holding Jetstream's own test telemetry →
-// the Beam pipeline on Prism → the statistics table of week 1, compared row by row with
+// TestRunJetstreamIntegrationTests runs Jetstream's own integration tests end to end:
+// Experimenter record and config → DuckDB holding Jetstream's test telemetry → the Beam
+// pipeline on Prism → the statistics table of the window, compared row by row with
 // fixtures/telemetry/expected.json (one client per branch, so every bootstrap replicate is
 // that client's value and the rows are exact).
-func TestRunJetstreamWithSegments(t *testing.T) {
+func TestRunJetstreamIntegrationTests(t *testing.T) {
+	cases := []struct {
+		test          string
+		slug          string
+		enrollmentEnd string
+		branches      [3]string // branch 1, branch 2, reference
+		runDate       string
+		config        string
+		table         string
+	}{
+		{"test_metrics", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			activeHours("weekly", `"exposures", "enrollments"`), "statistics_test_experiment_week_1"},
+		{"test_with_segments", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			fixtureSegmentsConfig, "statistics_test_experiment_week_1"},
+		{"test_discrete_metrics", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			fixtureDiscreteConfig, "statistics_test_experiment_week_1"},
+		{"test_metrics_preenrollment", "test-experiment", "2020-04-10", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			activeHours("preenrollment_weekly", `"enrollments"`), "statistics_test_experiment_preenrollment_week_1"},
+		{"test_no_enrollments", "test-experiment-2", "2020-04-05", [3]string{"a", "b", "a"}, "2020-04-12",
+			activeHours("weekly", `"enrollments", "exposures"`), "statistics_test_experiment_2_week_1"},
+	}
 	dir := t.TempDir()
 	db, err := fixturedb.Telemetry(dir, telemetryFixtures)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expFile := filepath.Join(dir, "experiments.json")
-	cfgFile := filepath.Join(dir, "test-experiment.toml")
-	if err := os.WriteFile(expFile, []byte(fixtureExperiment), 0o644); err != nil {
-		t.Fatal(err)
+	for i, tc := range cases {
+		t.Run(tc.test, func(t *testing.T) {
+			caseDir := t.TempDir()
+			expFile := filepath.Join(caseDir, "experiments.json")
+			cfgFile := filepath.Join(caseDir, tc.slug+".toml")
+			record := fixtureExperiment(tc.slug, tc.enrollmentEnd, tc.branches[0], tc.branches[1], tc.branches[2])
+			if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfgFile, []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runDate, err := time.Parse(time.DateOnly, tc.runDate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(caseDir, "output")
+			err = Run(context.Background(), RunOptions{
+				ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
+				// each case has its own enrollments tables, as each upstream test has a fresh dataset
+				Dataset:     fmt.Sprintf("mozanalysis_%d", i),
+				EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
+			}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := export.ReadTable(filepath.Join(out, "tables", tc.table+".ndjson"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareRows(t, got, expectedFixtureRows(t, tc.test))
+		})
 	}
-	if err := os.WriteFile(cfgFile, []byte(fixtureSegmentsConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
-	out := filepath.Join(dir, "output")
-	err = Run(context.Background(), RunOptions{
-		ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db, Dataset: "mozanalysis",
-		EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
-	}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := export.ReadTable(filepath.Join(out, "tables", "statistics_test_experiment_week_1.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := expectedFixtureRows(t, "test_with_segments")
-	compareRows(t, got, want)
 }
 
 type fixtureRow struct {

@@ -18,15 +18,16 @@ func Build(s beam.Scope, plan *Plan, dir string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
 	values := transforms.ReadClients(s, queries)
-	rows, errs := Analyse(s, plan.Config, values)
+	rows, errs := Analyse(s, plan.Config, values, transforms.Populations(s, queries))
 	transforms.WriteTables(s, dir, rows)
 	transforms.WriteErrors(s, dir, errs)
 }
 
 // Analyse turns per-client values keyed by (cell, branch) into statistic rows keyed by
-// statistics table, and the errors of statistics that could not be computed.
-func Analyse(s beam.Scope, cfg transforms.Config, values beam.PCollection) (rows, errs beam.PCollection) {
-	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values))
+// statistics table, and the errors of statistics that could not be computed. populations
+// name the identity cells counted even when empty (transforms.Populations).
+func Analyse(s beam.Scope, cfg transforms.Config, values beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
+	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), populations...)
 }
 
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option

@@ -13,6 +13,7 @@ import (
 
 func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
+	register.Function2x0[Query, func(string, BranchTally)](populationCells)
 	register.DoFn4x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), error](&computeFn{})
 	register.Iter1[BranchTally]()
 	register.Emitter2[string, BranchTally]()
@@ -32,10 +33,30 @@ type BranchTally struct {
 // by statistics table (statistics_<slug>_<period>_<window>). Each branch is estimated once,
 // with a seed derived from (run seed, cell, branch, statistic). Statistics that fail for a
 // branch become AnalysisErrors; the rest of the cell still produces rows.
-func ComputeCells(s beam.Scope, cfg Config, tallies beam.PCollection) (rows, errs beam.PCollection) {
+//
+// populations (from Populations) name the identity cells that must have count rows even
+// when no client is in them, as Jetstream publishes zero counts for an experiment without
+// enrollments.
+func ComputeCells(s beam.Scope, cfg Config, tallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
 	s = s.Scope("ComputeCells")
-	grouped := beam.GroupByKey(s, beam.ParDo(s, byCell, tallies))
+	cells := append([]beam.PCollection{beam.ParDo(s, byCell, tallies)}, populations...)
+	grouped := beam.GroupByKey(s, beam.Flatten(s, cells...))
 	return beam.ParDo2(s, &computeFn{Config: cfg}, grouped)
+}
+
+// Populations lists, for every query, the identity cell of each population it reads (all
+// clients and each segment), each with an empty marker BranchTally (Branch ""), so that
+// ComputeCells counts empty populations too.
+func Populations(s beam.Scope, queries beam.PCollection) beam.PCollection {
+	s = s.Scope("Populations")
+	return beam.ParDo(s, populationCells, queries)
+}
+
+func populationCells(q Query, emit func(string, BranchTally)) {
+	for _, seg := range append([]string{SegmentAll}, q.Segments...) {
+		c := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window, Segment: seg, Metric: Identity}
+		emit(c.Key(), BranchTally{})
+	}
 }
 
 func byCell(key string, t statistics.Tally) (string, BranchTally) {
@@ -66,6 +87,9 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 	var inputs []statistics.Input
 	var bt BranchTally
 	for next(&bt) {
+		if bt.Branch == "" {
+			continue // a population marker: the cell exists, maybe with no client
+		}
 		inputs = append(inputs, statistics.Input{Branch: bt.Branch, Tally: bt.Tally})
 	}
 	table := cell.StatisticsTable(exp.TableSlug)
