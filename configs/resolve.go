@@ -193,7 +193,7 @@ func (r *resolver) resolve(exp experimenter.Experiment) (*Analysis, error) {
 		EndDate:              exp.EndDate,
 		Status:               exp.Status,
 		Skip:                 e.Skip,
-		AnalysisUnit:         orStr(e.AnalysisUnit, "client_id"),
+		AnalysisUnit:         orStr(e.AnalysisUnit, exp.AnalysisUnit()),
 		EnrollmentsQueryType: e.EnrollmentsQueryType,
 		IsPrivate:            e.IsPrivate,
 		DatasetID:            e.DatasetID,

@@ -14,6 +14,7 @@ import (
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/internal/fixturedb"
 	"github.com/jetstream-beam/jetstream/statistics"
+	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
 const telemetryFixtures = "../../shared/fixtures/telemetry"
@@ -23,14 +24,14 @@ const telemetryFixtures = "../../shared/fixtures/telemetry"
 // not apply) with a proposed enrollment of 7 days; a v8 record says the same with an
 // enrollment end date 6 days after the start: E = 7, last enrollment date 2020-04-06.
 // With proposed enrollment 12 the enrollment end date is 2020-04-10.
-func fixtureExperiment(slug, enrollmentEnd, branch1, branch2, reference string) string {
+func fixtureExperiment(slug, enrollmentEnd, branch1, branch2, reference, randomization string) string {
 	return fmt.Sprintf(`{
   "slug": %q, "appName": "firefox_desktop", "appId": "firefox-desktop",
   "branches": [{"slug": %q, "ratio": 1}, {"slug": %q, "ratio": 1}],
   "startDate": "2020-03-30", "enrollmentEndDate": %q, "endDate": "2020-06-01",
   "proposedEnrollment": 7, "referenceBranch": %q, "isRollout": false,
-  "bucketConfig": {"randomizationUnit": "normandy_id", "namespace": "test", "start": 10, "count": 100, "total": 10000}
-}`, slug, branch1, branch2, enrollmentEnd, reference)
+  "bucketConfig": {"randomizationUnit": %q, "namespace": "test", "start": 10, "count": 100, "total": 10000}
+}`, slug, branch1, branch2, enrollmentEnd, reference, randomization)
 }
 
 // activeHours defines the metric of Jetstream's integration tests on clients_daily for the
@@ -51,6 +52,36 @@ from_expression = "mozdata.telemetry.clients_daily"
 experiments_column_type = "simple"
 `, period, bases)
 }
+
+// test_metrics_with_depends_on: a ratio of two metrics by population_ratio.
+const fixtureDependsOnConfig = `
+[metrics]
+weekly = ["active_hours", "active_hours_doubled", "active_hours_ratio"]
+
+[metrics.active_hours]
+select_expression = "COALESCE(SUM(active_hours_sum), 0)"
+data_source = "clients_daily"
+analysis_bases = ["exposures", "enrollments"]
+[metrics.active_hours.statistics.bootstrap_mean]
+
+[metrics.active_hours_doubled]
+select_expression = "COALESCE(SUM(active_hours_sum), 0) * 2"
+data_source = "clients_daily"
+analysis_bases = ["exposures", "enrollments"]
+[metrics.active_hours_doubled.statistics.bootstrap_mean]
+
+[metrics.active_hours_ratio]
+depends_on = ["active_hours", "active_hours_doubled"]
+analysis_bases = ["exposures", "enrollments"]
+[metrics.active_hours_ratio.statistics.population_ratio]
+numerator = "active_hours"
+denominator = "active_hours_doubled"
+num_samples = 10
+
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+experiments_column_type = "simple"
+`
 
 // test_discrete_metrics: a second metric on another data source.
 const fixtureDiscreteConfig = `
@@ -113,7 +144,8 @@ window_start = 0
 window_end = 0
 `
 
-// TestRunJetstreamIntegrationTests runs Jetstream's own integration tests end to end:
+// TestRunJetstreamIntegrationTests runs Jetstream's own integration tests end to end
+// (all but test_metrics_with_exposure, which needs exposure signals):
 // Experimenter record and config → DuckDB holding Jetstream's test telemetry → the Beam
 // pipeline on Prism → the statistics table of the window, compared row by row with
 // fixtures/telemetry/expected.json (one client per branch, so every bootstrap replicate is
@@ -134,6 +166,8 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 			fixtureSegmentsConfig, "statistics_test_experiment_week_1"},
 		{"test_discrete_metrics", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
 			fixtureDiscreteConfig, "statistics_test_experiment_week_1"},
+		{"test_metrics_with_depends_on", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			fixtureDependsOnConfig, "statistics_test_experiment_week_1"},
 		{"test_metrics_preenrollment", "test-experiment", "2020-04-10", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
 			activeHours("preenrollment_weekly", `"enrollments"`), "statistics_test_experiment_preenrollment_week_1"},
 		{"test_no_enrollments", "test-experiment-2", "2020-04-05", [3]string{"a", "b", "a"}, "2020-04-12",
@@ -144,38 +178,43 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every upstream test runs twice: randomised by normandy_id (clients analysed by
+	// client_id) and by group_id (by profile_group_id: aaa0, bbb0).
 	for i, tc := range cases {
-		t.Run(tc.test, func(t *testing.T) {
-			caseDir := t.TempDir()
-			expFile := filepath.Join(caseDir, "experiments.json")
-			cfgFile := filepath.Join(caseDir, tc.slug+".toml")
-			record := fixtureExperiment(tc.slug, tc.enrollmentEnd, tc.branches[0], tc.branches[1], tc.branches[2])
-			if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(cfgFile, []byte(tc.config), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			runDate, err := time.Parse(time.DateOnly, tc.runDate)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(caseDir, "output")
-			err = Run(context.Background(), RunOptions{
-				ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
-				// each case has its own enrollments tables, as each upstream test has a fresh dataset
-				Dataset:     fmt.Sprintf("mozanalysis_%d", i),
-				EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
-			}, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := export.ReadTable(filepath.Join(out, "tables", tc.table+".ndjson"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareRows(t, got, expectedFixtureRows(t, tc.test))
-		})
+		for _, randomization := range []string{"normandy_id", "group_id"} {
+			t.Run(tc.test+"/"+randomization, func(t *testing.T) {
+				caseDir := t.TempDir()
+				expFile := filepath.Join(caseDir, "experiments.json")
+				cfgFile := filepath.Join(caseDir, tc.slug+".toml")
+				record := fixtureExperiment(tc.slug, tc.enrollmentEnd, tc.branches[0], tc.branches[1], tc.branches[2], randomization)
+				if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(cfgFile, []byte(tc.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				runDate, err := time.Parse(time.DateOnly, tc.runDate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := filepath.Join(caseDir, "output")
+				err = Run(context.Background(), RunOptions{
+					ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
+					// each case has its own enrollments tables, as each upstream test has a fresh dataset
+					Dataset:     fmt.Sprintf("mozanalysis_%d_%s", i, randomization),
+					EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
+				}, io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := export.ReadTable(filepath.Join(out, "tables", tc.table+".ndjson"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareRows(t, got, expectedFixtureRows(t, tc.test))
+				checkAnalysisIDs(t, "duckdb:"+db, fmt.Sprintf("mozanalysis_%d_%s", i, randomization), tc.slug, randomization)
+			})
+		}
 	}
 }
 
@@ -270,4 +309,30 @@ func fmtPtr(p *float64) string {
 		return "NULL"
 	}
 	return fmt.Sprint(*p)
+}
+
+// checkAnalysisIDs: the enrollments table holds the analysis unit's ids — client ids, or
+// profile group ids when the experiment is randomised by group_id.
+func checkAnalysisIDs(t *testing.T, url, dataset, slug, randomization string) {
+	t.Helper()
+	c, err := warehouse.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	q := fmt.Sprintf(`SELECT analysis_id FROM %s ORDER BY 1`, c.Dialect().Table(dataset, "enrollments_"+warehouse.NormalizeName(slug)))
+	err = c.Query(context.Background(), q, func(_ []string, vals []any) error {
+		ids = append(ids, fmt.Sprint(vals[0]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"normandy_id": "[aaaa bbbb]", "group_id": "[aaa0 bbb0]"}[randomization]
+	if slug == "test-experiment-2" {
+		want = "[]"
+	}
+	if fmt.Sprint(ids) != want {
+		t.Errorf("analysis ids %v, want %s", ids, want)
+	}
 }

@@ -11,14 +11,14 @@ import (
 )
 
 // Build adds the whole analysis of a plan to the pipeline: read per-client rows, tally per
-// (cell, branch), estimate each statistic once per branch, compare every ordered pair of
+// (cell, branch) — values, and pairs for the two-column statistics — estimate each statistic once per branch, compare every ordered pair of
 // branches, and write one statistics table per experiment, period and window into dir,
 // plus each experiment's error log.
 func Build(s beam.Scope, plan *Plan, dir string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
-	values := transforms.ReadClients(s, queries)
-	rows, errs := Analyse(s, plan.Config, values, transforms.Populations(s, queries))
+	values, pairs := transforms.ReadClients(s, queries)
+	rows, errs := Analyse(s, plan.Config, values, pairs, transforms.Populations(s, queries))
 	transforms.WriteTables(s, dir, rows)
 	transforms.WriteErrors(s, dir, errs)
 }
@@ -26,8 +26,8 @@ func Build(s beam.Scope, plan *Plan, dir string) {
 // Analyse turns per-client values keyed by (cell, branch) into statistic rows keyed by
 // statistics table, and the errors of statistics that could not be computed. populations
 // name the identity cells counted even when empty (transforms.Populations).
-func Analyse(s beam.Scope, cfg transforms.Config, values beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
-	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), populations...)
+func Analyse(s beam.Scope, cfg transforms.Config, values, pairs beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
+	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), transforms.PairTallyPerBranch(s, pairs), populations...)
 }
 
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option

@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 
 func init() {
 	register.Function1x2[clientValue, string, float64](clientValueKV)
+	register.Function1x2[clientPair, string, transforms.Pair](clientPairKV)
 	register.Function2x1[string, statistics.Row, string](renderRow)
 	register.Function1x1[transforms.AnalysisError, string](renderError)
 }
@@ -34,6 +35,14 @@ type clientValue struct {
 }
 
 func clientValueKV(c clientValue) (string, float64) { return c.Key, c.Value }
+
+// clientPair is one client's pair for one cell, as ReadClients would emit it.
+type clientPair struct {
+	Key  string
+	Pair transforms.Pair
+}
+
+func clientPairKV(c clientPair) (string, transforms.Pair) { return c.Key, c.Pair }
 
 func renderRow(table string, r statistics.Row) string {
 	return table + " " + string(export.MarshalRow(r, 0))
@@ -129,7 +138,7 @@ func TestAnalyse(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	values := beam.ParDo(s, clientValueKV, beam.CreateList(s, input))
-	gotRows, errs := Analyse(s, cfg, values)
+	gotRows, errs := Analyse(s, cfg, values, beam.ParDo(s, clientPairKV, beam.CreateList(s, []clientPair{})))
 	passert.Equals(s, beam.ParDo(s, renderRow, gotRows), want...)
 	// binomial on a non-binary metric fails per branch, without stopping the other statistics.
 	passert.Equals(s, beam.ParDo(s, renderError, errs),
@@ -146,4 +155,55 @@ func rowString(table, metric string, r statistics.Row) string {
 	}
 	r.Metric, r.Segment, r.AnalysisBasis = metric, "all", "enrollments"
 	return renderRow(table, r)
+}
+
+// TestAnalysePairs: a two-column statistic (population_ratio) gets each branch's pairs,
+// combined from pairs split over many elements, and gives exactly the rows plain Go gives
+// for the same pair tallies and seeds.
+func TestAnalysePairs(t *testing.T) {
+	params, err := transforms.EncodeParams(map[string]any{"numerator": "clicks", "denominator": "searches", "num_samples": int64(200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := testCell
+	cell.Metric = "ctr"
+	cfg := transforms.Config{Seed: 7, Experiments: []transforms.ExperimentConfig{{
+		Slug: "exp-a", TableSlug: "exp_a", Branches: []string{"control", "treatment"}, ReferenceBranch: "control",
+		Metrics: []transforms.MetricConfig{{Name: "ctr", Statistics: []transforms.StatisticConfig{{Name: "population_ratio", Params: params}}}},
+		Windows: []transforms.WindowLength{{Period: "week", Window: 2, Days: 7}},
+	}}}
+	var input []clientPair
+	var inputs []statistics.Input
+	for b, branch := range []string{"control", "treatment"} {
+		in := statistics.Input{Branch: branch}
+		for i := 0; i < 40; i++ {
+			p := transforms.Pair{X: float64((i*7+b)%5) + 1, Y: float64(i%4) + 2}
+			input = append(input, clientPair{cell.BranchKey(branch), p})
+			in.Pairs.Add(p.X, p.Y)
+		}
+		in.Pairs.Compact()
+		inputs = append(inputs, in)
+	}
+	stat, err := statistics.New("population_ratio", map[string]any{"numerator": "clicks", "denominator": "searches", "num_samples": int64(200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs := statistics.Compute(stat, inputs, func(branch string) uint64 {
+		return statistics.Seed(7, cell.Key(), branch, "population_ratio")
+	})
+	if len(errs) > 0 || len(rows) != 2+2*2 {
+		t.Fatalf("plain Go: %d rows, errors %v", len(rows), errs)
+	}
+	var want []any
+	for _, r := range rows {
+		r.Metric, r.Segment, r.AnalysisBasis = "ctr", "all", "enrollments"
+		want = append(want, renderRow("statistics_exp_a_week_2", r))
+	}
+
+	p, s := beam.NewPipelineWithRoot()
+	values := beam.ParDo(s, clientValueKV, beam.CreateList(s, []clientValue{}))
+	gotRows, errRows := Analyse(s, cfg, values, beam.ParDo(s, clientPairKV, beam.CreateList(s, input)))
+	passert.Equals(s, beam.ParDo(s, renderRow, gotRows), want...)
+	passert.Empty(s, errRows)
+	ptest.RunAndValidate(t, p)
 }

@@ -115,12 +115,13 @@ func newExperimentPlan(a *configs.Analysis, dates Dates, opts Options) *Experime
 		Dates:     dates,
 		TableSlug: warehouse.NormalizeName(a.Slug),
 		Enrollments: warehouse.Enrollments{
-			Slug:        a.Slug,
-			First:       dates.Start,
-			Last:        dates.LastEnrollment,
-			SampleSize:  a.SampleSize,
-			EventsTable: opts.EventsTable,
-			Segments:    segments(a),
+			Slug:         a.Slug,
+			First:        dates.Start,
+			Last:         dates.LastEnrollment,
+			SampleSize:   a.SampleSize,
+			EventsTable:  opts.EventsTable,
+			Segments:     segments(a),
+			AnalysisUnit: a.AnalysisUnit,
 		},
 	}
 }
@@ -137,6 +138,7 @@ func segments(a *configs.Analysis) []warehouse.Segment {
 				Name:                 ds.Name,
 				FromExpression:       ds.FromExpression,
 				ClientIDColumn:       ds.ClientIDColumn,
+				GroupIDColumn:        ds.GroupIDColumn,
 				SubmissionDateColumn: ds.SubmissionDateColumn,
 				WindowStart:          ds.WindowStart,
 				WindowEnd:            ds.WindowEnd,
@@ -192,27 +194,11 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 	var out []transforms.Query
 	for _, w := range ep.Windows {
 		for _, basis := range []string{warehouse.BasisEnrollments, warehouse.BasisExposures} {
-			var metrics []warehouse.Metric
-			var names []string
-			for _, name := range a.Periods[w.Period] {
-				m := a.Metrics[name]
-				if !slices.Contains(m.AnalysisBases, basis) {
-					continue
-				}
-				ds := a.DataSources[m.DataSource]
-				metrics = append(metrics, warehouse.Metric{
-					Name:             name,
-					SelectExpression: m.SelectExpression,
-					DataSource: warehouse.DataSource{
-						Name:                  ds.Name,
-						FromExpression:        ds.FromExpression,
-						ClientIDColumn:        ds.ClientIDColumn,
-						SubmissionDateColumn:  ds.SubmissionDateColumn,
-						ExperimentsColumnType: ds.ExperimentsColumnType,
-					},
-				})
-				names = append(names, name)
+			cols, err := queryColumns(a, w.Period, basis)
+			if err != nil {
+				return nil, err
 			}
+			metrics := cols.metrics
 			if len(metrics) == 0 {
 				continue
 			}
@@ -222,6 +208,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 			}
 			mq := warehouse.MetricsQuery{
 				Segments:         segmentNames,
+				AnalysisUnit:     a.AnalysisUnit,
 				Slug:             a.Slug,
 				EnrollmentsTable: enrollments,
 				Basis:            basis,
@@ -243,9 +230,88 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 				Period:     string(w.Period),
 				Window:     w.Index,
 				Segments:   segmentNames,
-				Metrics:    names,
+				Metrics:    cols.analysed,
+				Unanalysed: cols.unanalysed,
+				Pairs:      cols.pairs,
 			})
 		}
 	}
 	return out, nil
+}
+
+// columns are the metric columns of one query: the analysed metrics, then the upstream
+// metrics only read as parts of pairs, and the pairs of the two-column statistics.
+type columns struct {
+	metrics    []warehouse.Metric // SQL columns: analysed, then unanalysed
+	analysed   []string
+	unanalysed []string
+	pairs      []transforms.PairColumns
+}
+
+// queryColumns lists the columns the query of a period and basis reads. Metrics derived
+// from upstream metrics (depends_on) have no SQL of their own: a population_ratio reads its
+// numerator and denominator columns as pairs, added to the query when the period does not
+// analyse them itself.
+func queryColumns(a *configs.Analysis, period configs.Period, basis string) (columns, error) {
+	var c columns
+	var deferred []string
+	for _, name := range a.Periods[period] {
+		m := a.Metrics[name]
+		if !slices.Contains(m.AnalysisBases, basis) {
+			continue
+		}
+		if m.DataSource == "" {
+			deferred = append(deferred, name)
+			continue
+		}
+		c.metrics = append(c.metrics, sqlMetric(a, m))
+		c.analysed = append(c.analysed, name)
+	}
+	need := func(metric, column, key string) error {
+		if slices.Contains(c.analysed, column) || slices.Contains(c.unanalysed, column) {
+			return nil
+		}
+		up, ok := a.Metrics[column]
+		if !ok || up.DataSource == "" {
+			return a.Source.Locate(key, fmt.Errorf("metric %q: %q is not a metric read from a data source", metric, column))
+		}
+		c.metrics = append(c.metrics, sqlMetric(a, up))
+		c.unanalysed = append(c.unanalysed, column)
+		return nil
+	}
+	for _, name := range deferred {
+		for _, st := range a.Metrics[name].Statistics {
+			if st.Name != "population_ratio" {
+				continue
+			}
+			key := fmt.Sprintf("metrics.%s.statistics.population_ratio", name)
+			num, _ := st.Params["numerator"].(string)
+			den, _ := st.Params["denominator"].(string)
+			if err := need(name, num, key+".numerator"); err != nil {
+				return c, err
+			}
+			if err := need(name, den, key+".denominator"); err != nil {
+				return c, err
+			}
+			c.pairs = append(c.pairs, transforms.PairColumns{Metric: name, X: num, Y: den})
+		}
+	}
+	return c, nil
+}
+
+// sqlMetric is a metric read from its data source.
+func sqlMetric(a *configs.Analysis, m *configs.Metric) warehouse.Metric {
+	ds := a.DataSources[m.DataSource]
+	return warehouse.Metric{
+		Name:             m.Name,
+		SelectExpression: m.SelectExpression,
+		DataSource: warehouse.DataSource{
+			Name:                  ds.Name,
+			FromExpression:        ds.FromExpression,
+			ClientIDColumn:        ds.ClientIDColumn,
+			GroupIDColumn:         ds.GroupIDColumn,
+			SubmissionDateColumn:  ds.SubmissionDateColumn,
+			ExperimentsColumnType: ds.ExperimentsColumnType,
+		},
+	}
 }

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -13,6 +14,7 @@ import (
 
 func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
+	register.Function2x2[string, statistics.PairTally, string, BranchTally](byPairCell)
 	register.Function2x0[Query, func(string, BranchTally)](populationCells)
 	register.DoFn4x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), error](&computeFn{})
 	register.Iter1[BranchTally]()
@@ -21,10 +23,11 @@ func init() {
 	register.Emitter1[AnalysisError]()
 }
 
-// BranchTally is one branch's tally within a cell.
+// BranchTally is one branch's tally, or pair tally, within a cell.
 type BranchTally struct {
 	Branch string
 	Tally  statistics.Tally
+	Pairs  statistics.PairTally
 }
 
 // ComputeCells gathers the branch tallies of each cell (a handful of compact tallies per
@@ -37,9 +40,9 @@ type BranchTally struct {
 // populations (from Populations) name the identity cells that must have count rows even
 // when no client is in them, as Jetstream publishes zero counts for an experiment without
 // enrollments.
-func ComputeCells(s beam.Scope, cfg Config, tallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
+func ComputeCells(s beam.Scope, cfg Config, tallies, pairTallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
 	s = s.Scope("ComputeCells")
-	cells := append([]beam.PCollection{beam.ParDo(s, byCell, tallies)}, populations...)
+	cells := append([]beam.PCollection{beam.ParDo(s, byCell, tallies), beam.ParDo(s, byPairCell, pairTallies)}, populations...)
 	grouped := beam.GroupByKey(s, beam.Flatten(s, cells...))
 	return beam.ParDo2(s, &computeFn{Config: cfg}, grouped)
 }
@@ -67,6 +70,14 @@ func byCell(key string, t statistics.Tally) (string, BranchTally) {
 	return cell.Key(), BranchTally{Branch: branch, Tally: t}
 }
 
+func byPairCell(key string, p statistics.PairTally) (string, BranchTally) {
+	cell, branch, err := ParseBranchKey(key)
+	if err != nil {
+		panic(err) // keys are built by Cell.BranchKey upstream
+	}
+	return cell.Key(), BranchTally{Branch: branch, Pairs: p}
+}
+
 type computeFn struct {
 	Config Config
 }
@@ -84,14 +95,7 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 	if err != nil {
 		return err
 	}
-	var inputs []statistics.Input
-	var bt BranchTally
-	for next(&bt) {
-		if bt.Branch == "" {
-			continue // a population marker: the cell exists, maybe with no client
-		}
-		inputs = append(inputs, statistics.Input{Branch: bt.Branch, Tally: bt.Tally})
-	}
+	inputs := gatherInputs(next)
 	table := cell.StatisticsTable(exp.TableSlug)
 	for _, sc := range stats {
 		stat, err := newStatistic(sc)
@@ -117,6 +121,32 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 		}
 	}
 	return nil
+}
+
+// gatherInputs merges the cell's elements per branch — a branch may have a tally and a
+// pair tally (a covariate-adjusted metric) — in branch order, so that the result does not
+// depend on the order the shuffle delivers them.
+func gatherInputs(next func(*BranchTally) bool) []statistics.Input {
+	byBranch := map[string]*statistics.Input{}
+	var bt BranchTally
+	for next(&bt) {
+		if bt.Branch == "" {
+			continue // a population marker: the cell exists, maybe with no client
+		}
+		in := byBranch[bt.Branch]
+		if in == nil {
+			in = &statistics.Input{Branch: bt.Branch}
+			byBranch[bt.Branch] = in
+		}
+		in.Tally = statistics.MergeTallies(in.Tally, bt.Tally)
+		in.Pairs = statistics.MergePairTallies(in.Pairs, bt.Pairs)
+		bt = BranchTally{}
+	}
+	inputs := make([]statistics.Input, 0, len(byBranch))
+	for _, b := range slices.Sorted(maps.Keys(byBranch)) {
+		inputs = append(inputs, *byBranch[b])
+	}
+	return inputs
 }
 
 // countStatistic is the identity count every cell population gets.

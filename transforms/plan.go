@@ -19,6 +19,19 @@ type Query struct {
 	Window     int
 	Segments   []string
 	Metrics    []string
+	// Unanalysed are metric columns read only as parts of Pairs (a ratio's numerator or a
+	// covariate that is not analysed itself in this period): no cells of their own.
+	Unanalysed []string
+	// Pairs are two columns read together per client, for the statistics of two columns.
+	Pairs []PairColumns
+}
+
+// PairColumns names the cell metric of a two-column statistic and its columns:
+// (numerator, denominator) for population_ratio, (metric, covariate) for a covariate-
+// adjusted linear_model_mean.
+type PairColumns struct {
+	Metric string
+	X, Y   string
 }
 
 // Config is what the estimating and comparing steps need to know about the analysis. It

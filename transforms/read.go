@@ -20,20 +20,22 @@ const Identity = "identity"
 const SegmentAll = "all"
 
 func init() {
-	register.DoFn3x1[context.Context, Query, func(string, float64), error](&readFn{})
+	register.DoFn4x1[context.Context, Query, func(string, float64), func(string, Pair), error](&readFn{})
 	register.Emitter2[string, float64]()
+	register.Emitter2[string, Pair]()
 }
 
 // ReadClients runs every query and explodes each client row into (branch key, value)
-// pairs: one per non-NULL metric value plus one for the identity count.
-func ReadClients(s beam.Scope, queries beam.PCollection) beam.PCollection {
+// elements — one per non-NULL metric value plus one for the identity count — and
+// (branch key, Pair) elements for the two-column statistics, where both values are non-NULL.
+func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs beam.PCollection) {
 	s = s.Scope("ReadClients")
-	return beam.ParDo(s, &readFn{}, queries)
+	return beam.ParDo2(s, &readFn{}, queries)
 }
 
 type readFn struct{}
 
-func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, float64)) error {
+func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, float64), emitPair func(string, Pair)) error {
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
 		return err
@@ -43,21 +45,32 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window}
 	segments := append([]string{SegmentAll}, q.Segments...)
 	keys := make([][]Cell, len(segments))
+	pairKeys := make([][]Cell, len(segments))
 	for s, seg := range segments {
 		for _, m := range append(slices.Clone(q.Metrics), Identity) {
 			c := base
 			c.Segment, c.Metric = seg, m
 			keys[s] = append(keys[s], c)
 		}
+		for _, p := range q.Pairs {
+			c := base
+			c.Segment, c.Metric = seg, p.Metric
+			pairKeys[s] = append(pairKeys[s], c)
+		}
+	}
+	columns := append(slices.Clone(q.Metrics), q.Unanalysed...)
+	pairCols, err := pairColumns(q, columns)
+	if err != nil {
+		return err
 	}
 	first := len(warehouse.MetricsKeyColumns)
 	metrics := first + len(q.Segments)
 	in := make([]bool, len(segments))
-	values := make([]float64, len(q.Metrics))
-	present := make([]bool, len(q.Metrics))
+	values := make([]float64, len(columns))
+	present := make([]bool, len(columns))
 	err = client.Query(ctx, q.SQL, func(cols []string, vals []any) error {
-		if len(vals) != metrics+len(q.Metrics) {
-			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(q.Metrics))
+		if len(vals) != metrics+len(columns) {
+			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(columns))
 		}
 		branch, ok := vals[1].(string)
 		if !ok {
@@ -72,10 +85,10 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 			}
 			in[s+1] = b
 		}
-		for i := range q.Metrics {
+		for i := range columns {
 			v, ok, err := numeric(vals[metrics+i])
 			if err != nil {
-				return fmt.Errorf("metric %q of client %v: %w", q.Metrics[i], vals[0], err)
+				return fmt.Errorf("metric %q of client %v: %w", columns[i], vals[0], err)
 			}
 			values[i], present[i] = v, ok
 		}
@@ -89,6 +102,11 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 				}
 			}
 			emit(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+			for i, pc := range pairCols {
+				if present[pc[0]] && present[pc[1]] {
+					emitPair(pairKeys[s][i].BranchKey(branch), Pair{X: values[pc[0]], Y: values[pc[1]]})
+				}
+			}
 		}
 		return nil
 	})
@@ -96,6 +114,20 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 		return fmt.Errorf("reading %s %s window %d of %s: %w", q.Basis, q.Period, q.Window, q.Experiment, err)
 	}
 	return nil
+}
+
+// pairColumns finds the column indexes of each pair of q among columns.
+func pairColumns(q Query, columns []string) ([][2]int, error) {
+	out := make([][2]int, len(q.Pairs))
+	for i, p := range q.Pairs {
+		x, y := slices.Index(columns, p.X), slices.Index(columns, p.Y)
+		if x < 0 || y < 0 {
+			return nil, fmt.Errorf("query for %s %s window %d: pair (%s, %s) of %s is not among the columns %v",
+				q.Experiment, q.Period, q.Window, p.X, p.Y, p.Metric, columns)
+		}
+		out[i] = [2]int{x, y}
+	}
+	return out, nil
 }
 
 // numeric converts a warehouse value to float64; ok is false for NULL.

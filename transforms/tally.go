@@ -9,6 +9,7 @@ import (
 
 func init() {
 	register.Combiner3[statistics.Tally, float64, statistics.Tally](&tallyFn{})
+	register.Combiner3[statistics.PairTally, Pair, statistics.PairTally](&pairTallyFn{})
 }
 
 // TallyPerBranch combines the values of each (cell, branch) key into a value→count tally,
@@ -37,6 +38,39 @@ func (tallyFn) Compact(t statistics.Tally) statistics.Tally {
 }
 
 func (tallyFn) ExtractOutput(t statistics.Tally) statistics.Tally {
+	t.Compact()
+	return t
+}
+
+// Pair is one client's two values of a two-column statistic.
+type Pair struct{ X, Y float64 }
+
+// PairTallyPerBranch combines the pairs of each (cell, branch) key into a pair→count tally,
+// lifted like TallyPerBranch.
+func PairTallyPerBranch(s beam.Scope, pairs beam.PCollection) beam.PCollection {
+	s = s.Scope("PairTallyPerBranch")
+	return beam.CombinePerKey(s, &pairTallyFn{}, pairs)
+}
+
+type pairTallyFn struct{}
+
+func (pairTallyFn) CreateAccumulator() statistics.PairTally { return statistics.PairTally{} }
+
+func (pairTallyFn) AddInput(t statistics.PairTally, p Pair) statistics.PairTally {
+	t.Add(p.X, p.Y)
+	return t
+}
+
+func (pairTallyFn) MergeAccumulators(a, b statistics.PairTally) statistics.PairTally {
+	return statistics.MergePairTallies(a, b)
+}
+
+func (pairTallyFn) Compact(t statistics.PairTally) statistics.PairTally {
+	t.Compact()
+	return t
+}
+
+func (pairTallyFn) ExtractOutput(t statistics.PairTally) statistics.PairTally {
 	t.Compact()
 	return t
 }

@@ -15,6 +15,17 @@ type Enrollments struct {
 	SampleSize  int       // percentage of clients kept by sample_id; 0 means 100
 	EventsTable string    // e.g. mozdata.telemetry.events
 	Segments    []Segment // a BOOL column each
+	// AnalysisUnit is the id clients are analysed by: client_id (default) or
+	// profile_group_id (experiments randomised by group_id).
+	AnalysisUnit string
+}
+
+// unit is the analysis unit, client_id by default.
+func unit(u string) string {
+	if u == "" {
+		return "client_id"
+	}
+	return u
 }
 
 // TableName is Jetstream's name for the experiment's enrollments table.
@@ -35,7 +46,7 @@ func (e Enrollments) Query(d Dialect) string {
         AND e.event_string_value = %s
         AND e.sample_id < %d`, methods, d.Date(e.First), d.Date(e.Last), quote(e.Slug), sample)
 	}
-	joins, columns := segmentSubqueries(d, e.Segments, e.First, e.Last)
+	joins, columns := segmentSubqueries(d, e.Segments, e.First, e.Last, unit(e.AnalysisUnit))
 	segmentColumns, segmentJoins := "", ""
 	if len(columns) > 0 {
 		segmentColumns = ", " + strings.Join(columns, ", ")
@@ -43,7 +54,7 @@ func (e Enrollments) Query(d Dialect) string {
 	}
 	q := fmt.Sprintf(`WITH raw_enrollments AS (
     SELECT
-        e.client_id AS analysis_id,
+        e.%[8]s AS analysis_id,
         %[1]s AS branch,
         MIN(e.submission_date) AS enrollment_date,
         COUNT(e.submission_date) AS num_enrollment_events
@@ -56,13 +67,13 @@ segmented_enrollments AS (
 ),
 exposures AS (
     SELECT
-        e.client_id AS analysis_id,
+        e.%[8]s AS analysis_id,
         %[4]s AS branch,
         MIN(e.submission_date) AS exposure_date,
         COUNT(e.submission_date) AS num_exposure_events
     FROM raw_enrollments re
     JOIN %[2]s e
-        ON re.analysis_id = e.client_id
+        ON re.analysis_id = e.%[8]s
         AND re.branch = %[4]s
         AND e.submission_date >= re.enrollment_date
     WHERE %[5]s
@@ -79,7 +90,7 @@ LEFT JOIN exposures x USING (analysis_id, branch)`,
 		filter("'enroll'"),
 		d.MapGet("e.event_map_values", "branchSlug"),
 		filter("'exposure', 'expose'"),
-		segmentColumns, segmentJoins,
+		segmentColumns, segmentJoins, unit(e.AnalysisUnit),
 	)
 	return strings.TrimSpace(q)
 }

@@ -17,6 +17,7 @@ type DataSource struct {
 	Name                  string
 	FromExpression        string
 	ClientIDColumn        string
+	GroupIDColumn         string // the id column for the profile_group_id analysis unit
 	SubmissionDateColumn  string
 	ExperimentsColumnType string // simple or none (others: not yet supported)
 }
@@ -39,7 +40,8 @@ type MetricsQuery struct {
 	WindowEnd        int
 	FirstDate        time.Time // first date of data the window needs
 	LastDate         time.Time // last date of data the window needs
-	Segments         []string // segment columns of the enrollments table, carried after the key columns
+	Segments         []string  // segment columns of the enrollments table, carried after the key columns
+	AnalysisUnit     string    // client_id (default) or profile_group_id
 	Metrics          []Metric
 }
 
@@ -112,6 +114,9 @@ ORDER BY e.analysis_id, e.branch`,
 // their aggregate over no rows (e.g. COALESCE(SUM(x), 0) = 0).
 func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, anchor string) (string, error) {
 	ds := metrics[0].DataSource
+	if err := checkSupported(d, metrics); err != nil {
+		return "", err
+	}
 	date := "ds." + ds.SubmissionDateColumn
 	from := d.Rewrite(ds.FromExpression)
 	firstDay := ""
@@ -142,10 +147,40 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, a
     LEFT JOIN %[1]s_rows ds ON ds.%[2]s_id = e.analysis_id AND ds.%[2]s_branch = e.branch
     GROUP BY e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end
 )`,
-		alias, matchPrefix, from, ds.ClientIDColumn,
+		alias, matchPrefix, from, idColumn(unit(q.AnalysisUnit), ds.ClientIDColumn, ds.GroupIDColumn),
 		date, d.Date(q.FirstDate), d.Date(q.LastDate),
 		d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end"), firstDay,
 		strings.Join(selects, ",\n")), nil
+}
+
+// unsupportedChecker is a dialect that knows BigQuery constructs it cannot run.
+type unsupportedChecker interface {
+	UnsupportedConstruct(sql string) (construct string, found bool)
+}
+
+// checkSupported fails, naming the metric, its data source and the construct, when the
+// dialect cannot run a metric's select_expression or its data source's from_expression.
+func checkSupported(d Dialect, metrics []Metric) error {
+	c, ok := d.(unsupportedChecker)
+	if !ok {
+		return nil
+	}
+	name := map[string]string{"duckdb": "DuckDB", "bigquery": "BigQuery"}[d.Name()]
+	if name == "" {
+		name = d.Name()
+	}
+	ds := metrics[0].DataSource
+	if construct, found := c.UnsupportedConstruct(ds.FromExpression); found {
+		return fmt.Errorf("data source %q (of metric %q): %s cannot run BigQuery's %s (in from_expression)",
+			ds.Name, metrics[0].Name, name, construct)
+	}
+	for _, m := range metrics {
+		if construct, found := c.UnsupportedConstruct(m.SelectExpression); found {
+			return fmt.Errorf("metric %q (data source %q): %s cannot run BigQuery's %s (in select_expression)",
+				m.Name, ds.Name, name, construct)
+		}
+	}
+	return nil
 }
 
 // groupByDataSource keeps metrics of one data source together, data sources in first-use order.

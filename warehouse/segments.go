@@ -20,6 +20,7 @@ type SegmentSource struct {
 	Name                 string
 	FromExpression       string
 	ClientIDColumn       string
+	GroupIDColumn        string // the id column for the profile_group_id analysis unit
 	SubmissionDateColumn string
 	WindowStart          int // days after each client's enrollment date
 	WindowEnd            int
@@ -28,7 +29,7 @@ type SegmentSource struct {
 // segmentSubqueries renders one subquery per segment data source, as mozanalysis'
 // SegmentDataSource.build_query: per enrolled client, the segments' aggregates over its rows
 // in the source's window. The date bounds over all clients let the warehouse prune.
-func segmentSubqueries(d Dialect, segments []Segment, first, last time.Time) (joins, columns []string) {
+func segmentSubqueries(d Dialect, segments []Segment, first, last time.Time, unit string) (joins, columns []string) {
 	var order []string
 	bySource := map[string][]Segment{}
 	for _, s := range segments {
@@ -59,10 +60,21 @@ func segmentSubqueries(d Dialect, segments []Segment, first, last time.Time) (jo
         GROUP BY e.analysis_id, e.branch
     ) %s USING (analysis_id, branch)`,
 			strings.Join(selects, ",\n"),
-			d.Rewrite(src.FromExpression), src.ClientIDColumn,
+			d.Rewrite(src.FromExpression), idColumn(unit, src.ClientIDColumn, src.GroupIDColumn),
 			date, d.Date(first.AddDate(0, 0, src.WindowStart)), d.Date(last.AddDate(0, 0, src.WindowEnd)),
 			date, d.AddDays("e.enrollment_date", fmt.Sprint(src.WindowStart)), d.AddDays("e.enrollment_date", fmt.Sprint(src.WindowEnd)),
 			alias))
 	}
 	return joins, columns
+}
+
+// idColumn is the data-source column holding the analysis unit's id.
+func idColumn(unit, clientID, groupID string) string {
+	if unit == "profile_group_id" {
+		if groupID == "" {
+			return "profile_group_id"
+		}
+		return groupID
+	}
+	return clientID
 }
