@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,4 +231,79 @@ func TestRunUnknownReferenceBranch(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("output folder exists after a failed run")
 	}
+}
+
+// The desktop default: linear_model_mean of week 1 adjusted by the same metric over the
+// pre-enrollment week. On the sample (clients keep their activity level), the covariate
+// must narrow the interval of the difference against the unadjusted model, and the
+// adjusted relative uplift must still cover the generated true effect.
+func TestRunCovariateAdjustment(t *testing.T) {
+	url, truth := defaultSample(t)
+	config := func(adjusted bool) string {
+		cfg := `[experiment]
+reference_branch = "control"
+
+[metrics]
+weekly = ["active_hours"]
+preenrollment_weekly = ["active_hours"]
+
+[metrics.active_hours]
+select_expression = '{{agg_sum("active_hours_sum")}}'
+data_source = "clients_daily"
+analysis_bases = ["enrollments"]
+
+[metrics.active_hours.statistics.linear_model_mean]
+drop_highest = 0.005
+
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+experiments_column_type = "simple"
+`
+		if adjusted {
+			cfg += "[metrics.active_hours.statistics.linear_model_mean.covariate_adjustment]\nperiod = \"preenrollment_week\"\n"
+		}
+		return cfg
+	}
+	week1 := time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC) // last enrollment 09-08 + 6 days
+	diff := map[bool]statistics.Row{}
+	uplift := map[bool]statistics.Row{}
+	for _, adjusted := range []bool{false, true} {
+		dir := t.TempDir()
+		cfgFile := filepath.Join(dir, samples.ConfigName)
+		if err := os.WriteFile(cfgFile, []byte(config(adjusted)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "output")
+		err := Run(context.Background(), RunOptions{ConfigFile: cfgFile, Warehouse: url, Dataset: fmt.Sprintf("mozanalysis_%v", adjusted),
+			EventsTable: "mozdata.telemetry.events", From: week1, To: week1, Output: out, Now: testNow}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := export.ReadTable(filepath.Join(out, "tables", "statistics_sample_sidebar_redesign_week_1.ndjson"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Metric == "active_hours" && r.Statistic == "mean_lm" && r.Branch == "treatment" && r.ComparisonToBranch == "control" {
+				switch r.Comparison {
+				case statistics.Difference:
+					diff[adjusted] = r
+				case statistics.RelativeUplift:
+					uplift[adjusted] = r
+				}
+			}
+		}
+	}
+	plain, adj := diff[false], diff[true]
+	if !(adj.Upper-adj.Lower < 0.9*(plain.Upper-plain.Lower)) {
+		t.Errorf("covariate-adjusted difference [%g, %g] is not clearly narrower than unadjusted [%g, %g]", adj.Lower, adj.Upper, plain.Lower, plain.Upper)
+	}
+	effect, ok := truth.EffectFor("treatment", "active_hours", 0, 6)
+	if !ok {
+		t.Fatal("no true week-1 effect")
+	}
+	if u := uplift[true]; !(u.Lower <= effect.RelativeUplift && effect.RelativeUplift <= u.Upper) {
+		t.Errorf("adjusted relative uplift [%g, %g] does not cover the true %g", u.Lower, u.Upper, effect.RelativeUplift)
+	}
+	t.Logf("difference CI width: unadjusted %.4f, adjusted %.4f", plain.Upper-plain.Lower, adj.Upper-adj.Lower)
 }

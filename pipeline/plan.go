@@ -194,7 +194,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 	var out []transforms.Query
 	for _, w := range ep.Windows {
 		for _, basis := range []string{warehouse.BasisEnrollments, warehouse.BasisExposures} {
-			cols, err := queryColumns(a, w.Period, basis)
+			cols, err := queryColumns(a, ep.Dates, w.Period, basis)
 			if err != nil {
 				return nil, err
 			}
@@ -252,7 +252,7 @@ type columns struct {
 // from upstream metrics (depends_on) have no SQL of their own: a population_ratio reads its
 // numerator and denominator columns as pairs, added to the query when the period does not
 // analyse them itself.
-func queryColumns(a *configs.Analysis, period configs.Period, basis string) (columns, error) {
+func queryColumns(a *configs.Analysis, dates Dates, period configs.Period, basis string) (columns, error) {
 	var c columns
 	var deferred []string
 	for _, name := range a.Periods[period] {
@@ -278,6 +278,25 @@ func queryColumns(a *configs.Analysis, period configs.Period, basis string) (col
 		c.metrics = append(c.metrics, sqlMetric(a, up))
 		c.unanalysed = append(c.unanalysed, column)
 		return nil
+	}
+	for _, name := range slices.Clone(c.analysed) {
+		cov, ok, err := covariateOf(a, name, period)
+		if err != nil {
+			return c, err
+		}
+		if !ok {
+			continue
+		}
+		column := cov.metric + "_pre"
+		if !slices.Contains(c.unanalysed, column) {
+			m := sqlMetric(a, a.Metrics[cov.metric])
+			m.Name = column
+			m.Window = &warehouse.MetricWindow{Start: cov.start, End: -1,
+				FirstDate: dates.Start.AddDate(0, 0, cov.start), LastDate: dates.LastEnrollment.AddDate(0, 0, -1)}
+			c.metrics = append(c.metrics, m)
+			c.unanalysed = append(c.unanalysed, column)
+		}
+		c.pairs = append(c.pairs, transforms.PairColumns{Metric: name, X: name, Y: column})
 	}
 	for _, name := range deferred {
 		for _, st := range a.Metrics[name].Statistics {
@@ -314,4 +333,59 @@ func sqlMetric(a *configs.Analysis, m *configs.Metric) warehouse.Metric {
 			ExperimentsColumnType: ds.ExperimentsColumnType,
 		},
 	}
+}
+
+// covariate is the pre-enrollment covariate of a linear model: the value of metric over
+// the days [start, −1] before each client's enrollment.
+type covariate struct {
+	metric string
+	start  int
+}
+
+// covariateOf finds the covariate of metric's linear models in period, as Jetstream decides
+// it: the statistic has covariate_adjustment, the current period is not a pre-enrollment
+// period nor the covariate's own, and the covariate metric is computed in the covariate
+// period (Jetstream reads it from that period's metrics table; without it the model is
+// unadjusted). Here the covariate is read by the same query, over the same window and data.
+func covariateOf(a *configs.Analysis, metric string, period configs.Period) (covariate, bool, error) {
+	if period == configs.PreenrollmentWeek || period == configs.PreenrollmentDays28 {
+		return covariate{}, false, nil
+	}
+	var found *covariate
+	for _, st := range a.Metrics[metric].Statistics {
+		adj, ok := st.Params["covariate_adjustment"].(map[string]any)
+		if !ok {
+			continue
+		}
+		key := fmt.Sprintf("metrics.%s.statistics.%s.covariate_adjustment", metric, st.Name)
+		p, _ := adj["period"].(string)
+		covPeriod, err := configs.ParsePeriod(p)
+		if err != nil || (covPeriod != configs.PreenrollmentWeek && covPeriod != configs.PreenrollmentDays28) {
+			return covariate{}, false, a.Source.Locate(key+".period", fmt.Errorf(
+				"covariate adjustment must use a pre-enrollment period (preenrollment_week or preenrollment_days28), got %q", p))
+		}
+		if covPeriod == period {
+			continue
+		}
+		name := metric
+		if m, ok := adj["metric"].(string); ok && m != "" {
+			name = m
+		}
+		if !slices.Contains(a.Periods[covPeriod], name) || a.Metrics[name] == nil || a.Metrics[name].DataSource == "" {
+			continue // no covariate column: unadjusted, as Jetstream
+		}
+		c := covariate{metric: name, start: -7}
+		if covPeriod == configs.PreenrollmentDays28 {
+			c.start = -28
+		}
+		if found != nil && *found != c {
+			return covariate{}, false, a.Source.Locate(key, fmt.Errorf(
+				"metric %q has linear models with two different covariates; one metric can have one covariate", metric))
+		}
+		found = &c
+	}
+	if found == nil {
+		return covariate{}, false, nil
+	}
+	return *found, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Query is one warehouse read: the per-client metric values of one experiment, analysis
@@ -86,7 +87,8 @@ type Param struct {
 	Value string
 }
 
-// EncodeParams turns a decoded TOML table into Params.
+// EncodeParams turns a decoded TOML table into Params. A nested table (e.g.
+// covariate_adjustment) becomes dotted keys ("covariate_adjustment.period").
 func EncodeParams(m map[string]any) ([]Param, error) {
 	var out []Param
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -99,6 +101,18 @@ func EncodeParams(m map[string]any) ([]Param, error) {
 			out = append(out, Param{k, "string", v})
 		case bool:
 			out = append(out, Param{k, "bool", strconv.FormatBool(v)})
+		case map[string]any:
+			nested, err := EncodeParams(v)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %q: %w", k, err)
+			}
+			if len(nested) == 0 {
+				out = append(out, Param{k, "table", ""})
+			}
+			for _, p := range nested {
+				p.Key = k + "." + p.Key
+				out = append(out, p)
+			}
 		default:
 			return nil, fmt.Errorf("parameter %q: unsupported value %v (%T)", k, v, v)
 		}
@@ -110,22 +124,40 @@ func EncodeParams(m map[string]any) ([]Param, error) {
 func DecodeParams(ps []Param) (map[string]any, error) {
 	m := make(map[string]any, len(ps))
 	for _, p := range ps {
+		var v any
 		var err error
 		switch p.Kind {
 		case "int":
-			m[p.Key], err = strconv.ParseInt(p.Value, 10, 64)
+			v, err = strconv.ParseInt(p.Value, 10, 64)
 		case "float":
-			m[p.Key], err = strconv.ParseFloat(p.Value, 64)
+			v, err = strconv.ParseFloat(p.Value, 64)
 		case "bool":
-			m[p.Key], err = strconv.ParseBool(p.Value)
+			v, err = strconv.ParseBool(p.Value)
 		case "string":
-			m[p.Key] = p.Value
+			v = p.Value
+		case "table":
+			v = map[string]any{}
 		default:
 			err = fmt.Errorf("unknown kind %q", p.Kind)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("parameter %q: %w", p.Key, err)
 		}
+		// Dotted keys rebuild nested tables.
+		table, key := m, p.Key
+		for {
+			head, rest, nested := strings.Cut(key, ".")
+			if !nested {
+				break
+			}
+			sub, ok := table[head].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				table[head] = sub
+			}
+			table, key = sub, rest
+		}
+		table[key] = v
 	}
 	return m, nil
 }

@@ -28,7 +28,8 @@ func TestCellKeys(t *testing.T) {
 
 // Parameters survive the trip through a DoFn's JSON encoding with their TOML types.
 func TestParamsRoundTrip(t *testing.T) {
-	in := map[string]any{"num_samples": int64(10000), "drop_highest": 0.0, "confidence_interval": 0.9, "log_space": true, "bandwidth": "scott"}
+	in := map[string]any{"num_samples": int64(10000), "drop_highest": 0.0, "confidence_interval": 0.9, "log_space": true, "bandwidth": "scott",
+		"covariate_adjustment": map[string]any{"period": "preenrollment_week", "metric": "active_hours"}, "empty": map[string]any{}}
 	ps, err := EncodeParams(in)
 	if err != nil {
 		t.Fatal(err)
@@ -40,8 +41,8 @@ func TestParamsRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(in, out) {
 		t.Errorf("round trip %v → %v", in, out)
 	}
-	if _, err := EncodeParams(map[string]any{"covariate_adjustment": map[string]any{"period": "preenrollment_week"}}); err == nil {
-		t.Error("a table parameter encoded without error")
+	if _, err := EncodeParams(map[string]any{"grid": []any{1.0, 2.0}}); err == nil {
+		t.Error("an array parameter encoded without error")
 	}
 }
 

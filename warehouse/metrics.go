@@ -27,6 +27,16 @@ type Metric struct {
 	Name             string
 	SelectExpression string // BigQuery SQL aggregate, templates already rendered
 	DataSource       DataSource
+	// Window, when set, replaces the query's analysis window for this metric: a covariate
+	// read over the pre-enrollment window of every client, whatever the query's basis.
+	Window *MetricWindow
+}
+
+// MetricWindow is a fixed window of days relative to each client's enrollment date, with
+// the dates of data it needs over all clients.
+type MetricWindow struct {
+	Start, End          int
+	FirstDate, LastDate time.Time
 }
 
 // MetricsQuery is mozanalysis' metrics query for one analysis window: every enrolled client
@@ -82,7 +92,7 @@ func (q MetricsQuery) SQL(d Dialect) (string, error) {
 		cols = append(cols, "e."+d.Ident(seg))
 	}
 	for _, m := range q.Metrics {
-		cols = append(cols, fmt.Sprintf("%s.%s", alias[m.DataSource.Name], d.Ident(m.Name)))
+		cols = append(cols, fmt.Sprintf("%s.%s", alias[groupKey(m)], d.Ident(m.Name)))
 	}
 	where := "e.enrollment_date IS NOT NULL"
 	if q.Basis == BasisExposures {
@@ -118,6 +128,13 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, a
 		return "", err
 	}
 	date := "ds." + ds.SubmissionDateColumn
+	first, last := d.Date(q.FirstDate), d.Date(q.LastDate)
+	windowFrom, windowTo := d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end")
+	if w := metrics[0].Window; w != nil {
+		first, last = d.Date(w.FirstDate), d.Date(w.LastDate)
+		windowFrom = d.AddDays("e.enrollment_date", fmt.Sprint(w.Start))
+		windowTo = d.AddDays("e.enrollment_date", fmt.Sprint(w.End))
+	}
 	from := d.Rewrite(ds.FromExpression)
 	firstDay := ""
 	switch ds.ExperimentsColumnType {
@@ -148,8 +165,7 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, a
     GROUP BY e.analysis_id, e.branch, e.analysis_window_start, e.analysis_window_end
 )`,
 		alias, matchPrefix, from, idColumn(unit(q.AnalysisUnit), ds.ClientIDColumn, ds.GroupIDColumn),
-		date, d.Date(q.FirstDate), d.Date(q.LastDate),
-		d.AddDays(anchor, "e.analysis_window_start"), d.AddDays(anchor, "e.analysis_window_end"), firstDay,
+		date, first, last, windowFrom, windowTo, firstDay,
 		strings.Join(selects, ",\n")), nil
 }
 
@@ -183,15 +199,25 @@ func checkSupported(d Dialect, metrics []Metric) error {
 	return nil
 }
 
-// groupByDataSource keeps metrics of one data source together, data sources in first-use order.
+// groupKey is the data source, and the window when the metric has its own.
+func groupKey(m Metric) string {
+	if w := m.Window; w != nil {
+		return fmt.Sprintf("%s@%d..%d", m.DataSource.Name, w.Start, w.End)
+	}
+	return m.DataSource.Name
+}
+
+// groupByDataSource keeps metrics of one data source and window together, groups in
+// first-use order.
 func groupByDataSource(metrics []Metric) (map[string][]Metric, []string) {
 	groups := map[string][]Metric{}
 	var order []string
 	for _, m := range metrics {
-		if _, ok := groups[m.DataSource.Name]; !ok {
-			order = append(order, m.DataSource.Name)
+		key := groupKey(m)
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
 		}
-		groups[m.DataSource.Name] = append(groups[m.DataSource.Name], m)
+		groups[key] = append(groups[key], m)
 	}
 	return groups, order
 }
