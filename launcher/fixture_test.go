@@ -83,6 +83,31 @@ from_expression = "mozdata.telemetry.clients_daily"
 experiments_column_type = "simple"
 `
 
+// test_metrics_with_exposure: a custom exposure signal, the exposures basis only.
+const fixtureExposureConfig = `
+[experiment.exposure_signal]
+name = "ad_exposure"
+data_source = "clients_daily"
+select_expression = "active_hours_sum > 0"
+friendly_name = "Ad exposure"
+description = "Clients have clicked on ad"
+window_start = "enrollment_start"
+window_end = "analysis_window_end"
+` + "\n" + `
+[metrics]
+weekly = ["active_hours"]
+
+[metrics.active_hours]
+select_expression = "COALESCE(SUM(active_hours_sum), 0)"
+data_source = "clients_daily"
+analysis_bases = ["exposures"]
+[metrics.active_hours.statistics.bootstrap_mean]
+
+[data_sources.clients_daily]
+from_expression = "mozdata.telemetry.clients_daily"
+experiments_column_type = "simple"
+`
+
 // test_discrete_metrics: a second metric on another data source.
 const fixtureDiscreteConfig = `
 [metrics]
@@ -144,8 +169,7 @@ window_start = 0
 window_end = 0
 `
 
-// TestRunJetstreamIntegrationTests runs Jetstream's own integration tests end to end
-// (all but test_metrics_with_exposure, which needs exposure signals):
+// TestRunJetstreamIntegrationTests runs Jetstream's own integration tests end to end:
 // Experimenter record and config → DuckDB holding Jetstream's test telemetry → the Beam
 // pipeline on Prism → the statistics table of the window, compared row by row with
 // fixtures/telemetry/expected.json (one client per branch, so every bootstrap replicate is
@@ -168,6 +192,8 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 			fixtureDiscreteConfig, "statistics_test_experiment_week_1"},
 		{"test_metrics_with_depends_on", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
 			fixtureDependsOnConfig, "statistics_test_experiment_week_1"},
+		{"test_metrics_with_exposure", "test-experiment", "2020-04-05", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
+			fixtureExposureConfig, "statistics_test_experiment_week_1"},
 		{"test_metrics_preenrollment", "test-experiment", "2020-04-10", [3]string{"branch1", "branch2", "branch2"}, "2020-04-12",
 			activeHours("preenrollment_weekly", `"enrollments"`), "statistics_test_experiment_preenrollment_week_1"},
 		{"test_no_enrollments", "test-experiment-2", "2020-04-05", [3]string{"a", "b", "a"}, "2020-04-12",
@@ -213,6 +239,7 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 				}
 				compareRows(t, got, expectedFixtureRows(t, tc.test))
 				checkAnalysisIDs(t, "duckdb:"+db, fmt.Sprintf("mozanalysis_%d_%s", i, randomization), tc.slug, randomization)
+				checkEnrollments(t, "duckdb:"+db, fmt.Sprintf("mozanalysis_%d_%s", i, randomization), tc.slug, tc.test, randomization)
 			})
 		}
 	}
@@ -334,5 +361,77 @@ func checkAnalysisIDs(t *testing.T, url, dataset, slug, randomization string) {
 	}
 	if fmt.Sprint(ids) != want {
 		t.Errorf("analysis ids %v, want %s", ids, want)
+	}
+}
+
+// checkEnrollments compares the enrollments table with the test's enrollments_table rows
+// in expected.json, when it lists them: enrollment and exposure dates and counts, and
+// segment columns.
+func checkEnrollments(t *testing.T, url, dataset, slug, test, randomization string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(telemetryFixtures, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests []struct {
+			Name        string `json:"name"`
+			Enrollments struct {
+				Rows []map[string]any `json:"rows"`
+			} `json:"enrollments_table"`
+		} `json:"tests"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]map[string]string{
+		"normandy_id": {"<id:aaaa>": "aaaa", "<id:bbbb>": "bbbb"},
+		"group_id":    {"<id:aaaa>": "aaa0", "<id:bbbb>": "bbb0"},
+	}[randomization]
+	var want []map[string]any
+	for _, tc := range doc.Tests {
+		if tc.Name == test {
+			want = tc.Enrollments.Rows
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	c, err := warehouse.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]string{}
+	q := `SELECT * FROM ` + c.Dialect().Table(dataset, "enrollments_"+warehouse.NormalizeName(slug))
+	err = c.Query(context.Background(), q, func(cols []string, vals []any) error {
+		row := map[string]string{}
+		for i, col := range cols {
+			switch v := vals[i].(type) {
+			case time.Time:
+				row[col] = v.Format(time.DateOnly)
+			default:
+				row[col] = fmt.Sprint(v)
+			}
+		}
+		got[row["analysis_id"]] = row
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("enrollments: %d rows, want %d", len(got), len(want))
+	}
+	for _, w := range want {
+		id := ids[fmt.Sprint(w["analysis_id"])]
+		for col, v := range w {
+			wantValue := fmt.Sprint(v)
+			if col == "analysis_id" {
+				wantValue = id
+			}
+			if g := got[id][col]; g != wantValue {
+				t.Errorf("enrollments of %s: %s = %q, want %q", id, col, g, wantValue)
+			}
+		}
 	}
 }

@@ -228,7 +228,11 @@ func writeSQL(dir string, plan *pipeline.Plan, d warehouse.Dialect) error {
 	}
 	files := map[string]string{}
 	for _, ep := range plan.Experiments {
-		files[ep.Enrollments.TableName()] = ep.Enrollments.Query(d)
+		q, err := ep.Enrollments.Query(d)
+		if err != nil {
+			return err
+		}
+		files[ep.Enrollments.TableName()] = q
 	}
 	for _, q := range plan.Queries {
 		files[warehouse.MetricsTable(q.Experiment, q.Basis, q.Period, q.Window)] = q.SQL

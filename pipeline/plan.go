@@ -122,8 +122,24 @@ func newExperimentPlan(a *configs.Analysis, dates Dates, opts Options) *Experime
 			EventsTable:  opts.EventsTable,
 			Segments:     segments(a),
 			AnalysisUnit: a.AnalysisUnit,
+			Exposure:     exposure(a),
 		},
 	}
+}
+
+// exposure converts the analysis' exposure signal, nil for Jetstream's default exposures.
+func exposure(a *configs.Analysis) *warehouse.ExposureSignal {
+	x := a.Exposure
+	if x == nil {
+		return nil
+	}
+	out := &warehouse.ExposureSignal{Name: x.Name, SelectExpression: x.SelectExpression, FromExpression: x.FromExpression,
+		WindowStart: x.WindowStart, WindowEnd: x.WindowEnd, ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date",
+		GroupIDColumn: "profile_group_id"}
+	if ds := a.DataSources[x.DataSource]; ds != nil {
+		out.ClientIDColumn, out.SubmissionDateColumn, out.GroupIDColumn = ds.ClientIDColumn, ds.SubmissionDateColumn, ds.GroupIDColumn
+	}
+	return out
 }
 
 // segments converts the analysis' resolved segments for the enrollments query.
@@ -209,6 +225,9 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 			mq := warehouse.MetricsQuery{
 				Segments:         segmentNames,
 				AnalysisUnit:     a.AnalysisUnit,
+				Exposure:         exposure(a),
+				FirstEnrollment:  ep.Dates.Start,
+				LastEnrollment:   ep.Dates.LastEnrollment,
 				Slug:             a.Slug,
 				EnrollmentsTable: enrollments,
 				Basis:            basis,

@@ -187,7 +187,11 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 				if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset("mozanalysis")); err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				if err := c.Exec(ctx, "CREATE TABLE "+table+" AS\n"+enrollments.Query(d)); err != nil {
+				eq, err := enrollments.Query(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Exec(ctx, "CREATE TABLE "+table+" AS\n"+eq); err != nil {
 					t.Fatalf("%s enrollments: %v", name, err)
 				}
 				q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: tc.basis,

@@ -89,7 +89,11 @@ func createEnrollments(t *testing.T, c Client, e Enrollments) string {
 		t.Fatal(err)
 	}
 	table := d.Table("mozanalysis", e.TableName())
-	if err := c.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS\n"+e.Query(d)); err != nil {
+	q, err := e.Query(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS\n"+q); err != nil {
 		t.Fatal(err)
 	}
 	return table

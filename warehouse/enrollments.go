@@ -18,6 +18,8 @@ type Enrollments struct {
 	// AnalysisUnit is the id clients are analysed by: client_id (default) or
 	// profile_group_id (experiments randomised by group_id).
 	AnalysisUnit string
+	// Exposure, when set, replaces the default exposure events.
+	Exposure *ExposureSignal
 }
 
 // unit is the analysis unit, client_id by default.
@@ -33,8 +35,8 @@ func (e Enrollments) TableName() string { return "enrollments_" + NormalizeName(
 
 // Query renders mozanalysis' enrollments query: one row per (analysis_id, branch) with the
 // first enrollment date and event count, left-joined with the client's first exposure
-// on or after enrollment and within the enrollment period.
-func (e Enrollments) Query(d Dialect) string {
+// on or after enrollment and within the enrollment period (or by the exposure signal).
+func (e Enrollments) Query(d Dialect) (string, error) {
 	sample := e.SampleSize
 	if sample <= 0 {
 		sample = 100
@@ -46,6 +48,26 @@ func (e Enrollments) Query(d Dialect) string {
         AND e.event_string_value = %s
         AND e.sample_id < %d`, methods, d.Date(e.First), d.Date(e.Last), quote(e.Slug), sample)
 	}
+	exposures := fmt.Sprintf(`SELECT
+        e.%[1]s AS analysis_id,
+        %[2]s AS branch,
+        MIN(e.submission_date) AS exposure_date,
+        COUNT(e.submission_date) AS num_exposure_events
+    FROM raw_enrollments re
+    JOIN %[3]s e
+        ON re.analysis_id = e.%[1]s
+        AND re.branch = %[2]s
+        AND e.submission_date >= re.enrollment_date
+    WHERE %[4]s
+    GROUP BY 1, 2`, unit(e.AnalysisUnit), d.MapGet("e.event_map_values", "branchSlug"), d.Rewrite(e.EventsTable), filter("'exposure', 'expose'"))
+	if x := e.Exposure; x != nil {
+		// The day period's first window, [0, 0], as Jetstream builds the table with the day's time limits.
+		from, to, err := x.dates(e.First, e.Last, 0, 0)
+		if err != nil {
+			return "", err
+		}
+		exposures = x.query(d, "raw_enrollments", from, to, unit(e.AnalysisUnit))
+	}
 	joins, columns := segmentSubqueries(d, e.Segments, e.First, e.Last, unit(e.AnalysisUnit))
 	segmentColumns, segmentJoins := "", ""
 	if len(columns) > 0 {
@@ -54,7 +76,7 @@ func (e Enrollments) Query(d Dialect) string {
 	}
 	q := fmt.Sprintf(`WITH raw_enrollments AS (
     SELECT
-        e.%[8]s AS analysis_id,
+        e.%[7]s AS analysis_id,
         %[1]s AS branch,
         MIN(e.submission_date) AS enrollment_date,
         COUNT(e.submission_date) AS num_enrollment_events
@@ -63,21 +85,10 @@ func (e Enrollments) Query(d Dialect) string {
     GROUP BY 1, 2
 ),
 segmented_enrollments AS (
-    SELECT raw_enrollments.*%[6]s FROM raw_enrollments%[7]s
+    SELECT raw_enrollments.*%[5]s FROM raw_enrollments%[6]s
 ),
 exposures AS (
-    SELECT
-        e.%[8]s AS analysis_id,
-        %[4]s AS branch,
-        MIN(e.submission_date) AS exposure_date,
-        COUNT(e.submission_date) AS num_exposure_events
-    FROM raw_enrollments re
-    JOIN %[2]s e
-        ON re.analysis_id = e.%[8]s
-        AND re.branch = %[4]s
-        AND e.submission_date >= re.enrollment_date
-    WHERE %[5]s
-    GROUP BY 1, 2
+    %[4]s
 )
 SELECT
     se.*,
@@ -88,11 +99,10 @@ LEFT JOIN exposures x USING (analysis_id, branch)`,
 		d.MapGet("e.event_map_values", "branch"),
 		d.Rewrite(e.EventsTable),
 		filter("'enroll'"),
-		d.MapGet("e.event_map_values", "branchSlug"),
-		filter("'exposure', 'expose'"),
+		exposures,
 		segmentColumns, segmentJoins, unit(e.AnalysisUnit),
 	)
-	return strings.TrimSpace(q)
+	return strings.TrimSpace(q), nil
 }
 
 // Ensure creates the experiment's enrollments table in dataset unless it exists, as Jetstream
@@ -107,7 +117,11 @@ func (e Enrollments) Ensure(ctx context.Context, c Client, dataset string) (crea
 	if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset(dataset)); err != nil {
 		return false, err
 	}
-	if err := c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), e.Query(d))); err != nil {
+	q, err := e.Query(d)
+	if err != nil {
+		return false, err
+	}
+	if err := c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), q)); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -52,7 +52,12 @@ type MetricsQuery struct {
 	LastDate         time.Time // last date of data the window needs
 	Segments         []string  // segment columns of the enrollments table, carried after the key columns
 	AnalysisUnit     string    // client_id (default) or profile_group_id
-	Metrics          []Metric
+	// Exposure, when set, recomputes the exposures basis from the signal over this
+	// window (mozanalysis' exposure signal in the metrics query); FirstEnrollment and
+	// LastEnrollment resolve its window limits.
+	Exposure                        *ExposureSignal
+	FirstEnrollment, LastEnrollment time.Time
+	Metrics                         []Metric
 }
 
 // matchPrefix names the enrollment columns carried with matched data-source rows; chosen
@@ -70,8 +75,12 @@ func (q MetricsQuery) SQL(d Dialect) (string, error) {
 		return "", fmt.Errorf("unknown analysis basis %q", q.Basis)
 	}
 	anchor := "e.enrollment_date"
-	if q.Basis == BasisExposures {
-		anchor = "e.exposure_date"
+	if q.Basis == BasisExposures && q.Exposure == nil {
+		anchor = "e.exposure_date" // with a signal the window stays anchored on enrollment
+	}
+	enrollments, err := q.enrollmentsCTE(d)
+	if err != nil {
+		return "", err
 	}
 	groups, order := groupByDataSource(q.Metrics)
 	var ctes, joins, cols []string
@@ -101,18 +110,49 @@ func (q MetricsQuery) SQL(d Dialect) (string, error) {
 	sql := fmt.Sprintf(`WITH analysis_windows AS (
     SELECT %d AS analysis_window_start, %d AS analysis_window_end
 ),
-enrollments AS (
-    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
-),
+%s,
 %s
 SELECT e.analysis_id, e.branch, e.enrollment_date, e.exposure_date, %s
 FROM enrollments e
 %s
 WHERE %s
 ORDER BY e.analysis_id, e.branch`,
-		q.WindowStart, q.WindowEnd, q.EnrollmentsTable,
+		q.WindowStart, q.WindowEnd, enrollments,
 		strings.Join(ctes, ",\n"), strings.Join(cols, ", "), strings.Join(joins, "\n"), where)
 	return sql, nil
+}
+
+// enrollmentsCTE is the enrollments table crossed with the analysis window; for the
+// exposures basis with an exposure signal, the exposure columns are recomputed from the
+// signal over this window.
+func (q MetricsQuery) enrollmentsCTE(d Dialect) (string, error) {
+	plain := fmt.Sprintf(`enrollments AS (
+    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
+)`, q.EnrollmentsTable)
+	if q.Basis != BasisExposures || q.Exposure == nil {
+		return plain, nil
+	}
+	from, to, err := q.Exposure.dates(q.FirstEnrollment, q.LastEnrollment, q.WindowStart, q.WindowEnd)
+	if err != nil {
+		return "", err
+	}
+	var segments string
+	for _, s := range q.Segments {
+		segments += ", re." + d.Ident(s)
+	}
+	return fmt.Sprintf(`raw_enrollments AS (
+    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
+),
+exposures AS (
+    %s
+),
+enrollments AS (
+    SELECT re.analysis_id, re.branch, re.enrollment_date, re.num_enrollment_events,
+        x.exposure_date, x.num_exposure_events,
+        re.analysis_window_start, re.analysis_window_end%s
+    FROM raw_enrollments re
+    LEFT JOIN exposures x USING (analysis_id, branch)
+)`, q.EnrollmentsTable, q.Exposure.query(d, "raw_enrollments", from, to, unit(q.AnalysisUnit)), segments), nil
 }
 
 // dataSourceCTE aggregates one data source's rows per enrolled client over the window. It
