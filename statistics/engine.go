@@ -221,7 +221,7 @@ func expRun(c []float64, s0, s1, s2, s3 uint64) (r0, r1, r2, r3 uint64, sum, dot
 		s2 ^= t
 		s3 = bits.RotateLeft64(s3, 45)
 		// Ziggurat fast path (rng.exp).
-		l := u & 0xff
+		l := u & zigExpMask
 		j := u >> 11
 		if j >= expK[l] {
 			return s0, s1, s2, s3, sum, dot, i, u

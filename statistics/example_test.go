@@ -34,10 +34,10 @@ func Example() {
 		fmt.Printf("%-9s %-15s %-9s %5.2f [%5.2f, %5.2f]\n", r.Branch, r.Comparison, r.ComparisonToBranch, r.Point, r.Lower, r.Upper)
 	}
 	// Output:
-	// control                              2.88 [ 1.33,  4.95]
-	// control   difference      treatment -1.85 [-5.55,  1.32]
-	// control   relative_uplift treatment -0.33 [-0.76,  0.47]
-	// treatment                            4.73 [ 2.35,  7.98]
-	// treatment difference      control    1.85 [-1.32,  5.55]
-	// treatment relative_uplift control    0.85 [-0.32,  3.16]
+	// control                              2.89 [ 1.41,  4.99]
+	// control   difference      treatment -1.80 [-5.62,  1.40]
+	// control   relative_uplift treatment -0.32 [-0.75,  0.49]
+	// treatment                            4.68 [ 2.41,  7.92]
+	// treatment difference      control    1.80 [-1.40,  5.62]
+	// treatment relative_uplift control    0.81 [-0.33,  2.97]
 }
