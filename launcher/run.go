@@ -31,7 +31,9 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample"},
 			&cli.StringFlag{Name: "config", Usage: "Jetstream config TOML named <slug>.toml; default: the bundled sample's"},
-			&cli.StringFlag{Name: "warehouse", Value: DefaultWarehouse, Usage: "warehouse URL (duckdb:PATH)"},
+			&cli.StringFlag{Name: "warehouse", Value: DefaultWarehouse, Usage: "warehouse URL: duckdb:PATH, or bigquery:PROJECT"},
+			&cli.StringFlag{Name: "bigquery-endpoint",
+				Usage: "BigQuery API endpoint, e.g. the emulator's http://127.0.0.1:9050, without credentials (default: BIGQUERY_EMULATOR_HOST, else Google's)"},
 			&cli.StringFlag{Name: "dataset", Value: "mozanalysis", Usage: "dataset (schema) for enrollments tables"},
 			&cli.StringFlag{Name: "events-table", Value: "mozdata.telemetry.events", Usage: "table with the enrollment and exposure events"},
 			&cli.StringFlag{Name: "date", Usage: "analyse this single date (YYYY-MM-DD), as the daily run does"},
@@ -80,6 +82,16 @@ func runOptionsFrom(c *cli.Context) (RunOptions, error) {
 		Now:            time.Now().UTC(),
 	}
 	var err error
+	if ep := c.String("bigquery-endpoint"); ep != "" {
+		project, ok := strings.CutPrefix(o.Warehouse, "bigquery:")
+		if !ok || strings.Contains(project, "?") {
+			return o, fmt.Errorf("--bigquery-endpoint needs --warehouse bigquery:PROJECT, got %q", o.Warehouse)
+		}
+		if !strings.Contains(ep, "://") {
+			ep = "http://" + ep // host:port, as BIGQUERY_EMULATOR_HOST
+		}
+		o.Warehouse = "bigquery:" + warehouse.BigQueryLocation(project, ep)
+	}
 	if d := c.String("date"); d != "" {
 		if c.IsSet("from") || c.IsSet("to") {
 			return o, fmt.Errorf("--date cannot be combined with --from or --to")

@@ -16,6 +16,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/sampledata"
 	"github.com/jetstream-beam/jetstream/samples"
@@ -306,4 +308,28 @@ experiments_column_type = "simple"
 		t.Errorf("adjusted relative uplift [%g, %g] does not cover the true %g", u.Lower, u.Upper, effect.RelativeUplift)
 	}
 	t.Logf("difference CI width: unadjusted %.4f, adjusted %.4f", plain.Upper-plain.Lower, adj.Upper-adj.Lower)
+}
+
+// --bigquery-endpoint points a bigquery: warehouse at an emulator, and only a bigquery: one.
+func TestRunBigQueryEndpointFlag(t *testing.T) {
+	app := App()
+	app.Writer, app.ErrWriter = io.Discard, io.Discard
+	var got RunOptions
+	cmd := runCommand()
+	cmd.Action = func(c *cli.Context) error {
+		var err error
+		got, err = runOptionsFrom(c)
+		return err
+	}
+	app.Commands = []*cli.Command{cmd}
+	if err := app.Run([]string{"jetstream", "run", "--warehouse", "bigquery:mozdata", "--bigquery-endpoint", "127.0.0.1:9050"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "bigquery:mozdata?endpoint=http%3A%2F%2F127.0.0.1%3A9050"; got.Warehouse != want {
+		t.Errorf("warehouse %q, want %q", got.Warehouse, want)
+	}
+	err := app.Run([]string{"jetstream", "run", "--warehouse", "duckdb:x.duckdb", "--bigquery-endpoint", "http://127.0.0.1:9050"})
+	if err == nil || !strings.Contains(err.Error(), "--bigquery-endpoint needs --warehouse bigquery:PROJECT") {
+		t.Errorf("error %v", err)
+	}
 }

@@ -151,6 +151,27 @@ func (c *bigQueryClient) DryRun(ctx context.Context, sql string) (int64, error) 
 	return stats.TotalBytesProcessed, nil
 }
 
+// EnsureDataset creates the dataset through the API unless it exists (the emulator runs
+// no DDL for datasets, and answers a second creation with a 500, not a 409).
+func (c *bigQueryClient) EnsureDataset(ctx context.Context, dataset string) error {
+	ds := c.bq.Dataset(dataset)
+	_, err := ds.Metadata(ctx)
+	var apiErr *googleapi.Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &apiErr) || apiErr.Code != http.StatusNotFound:
+		return fmt.Errorf("bigquery: dataset %s: %w", dataset, err)
+	}
+	if err := ds.Create(ctx, nil); err != nil {
+		if errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict {
+			return nil // created meanwhile by another run
+		}
+		return fmt.Errorf("bigquery: creating dataset %s: %w", dataset, err)
+	}
+	return nil
+}
+
 func (c *bigQueryClient) TableExists(ctx context.Context, dataset, table string) (bool, error) {
 	_, err := c.bq.Dataset(dataset).Table(table).Metadata(ctx)
 	var apiErr *googleapi.Error

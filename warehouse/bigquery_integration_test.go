@@ -184,7 +184,7 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 			for name, c := range map[string]Client{"bigquery": bq, "duckdb": duck} {
 				d := c.Dialect()
 				table := d.Table("mozanalysis", fmt.Sprintf("enrollments_case_%d", i)) // a table per case
-				if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset("mozanalysis")); err != nil {
+				if err := c.EnsureDataset(ctx, "mozanalysis"); err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
 				eq, err := enrollments.Query(d)

@@ -17,6 +17,8 @@ type Client interface {
 	Query(ctx context.Context, sql string, fn func(columns []string, values []any) error) error
 	// TableExists reports whether dataset.table exists.
 	TableExists(ctx context.Context, dataset, table string) (bool, error)
+	// EnsureDataset creates the dataset (schema) unless it exists.
+	EnsureDataset(ctx context.Context, dataset string) error
 }
 
 // Opener opens a client for a location (the part of a warehouse URL after "scheme:").

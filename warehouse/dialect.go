@@ -1,14 +1,14 @@
 // Package warehouse generates the SQL Jetstream runs (enrollments and per-client metrics) in
 // the BigQuery and DuckDB dialects, and runs it through a small client interface.
 //
-// User SQL in configs is BigQuery SQL. The DuckDB dialect rewrites the few BigQuery
-// constructs it can translate textually and provides macros for common BigQuery functions
-// (see duckdb.go); anything else fails in DuckDB with DuckDB's own error naming the query.
+// User SQL in configs is BigQuery SQL. The DuckDB dialect rewrites it for DuckDB with a
+// small lexer (bqrewrite.go) and provides macros for BigQuery functions and Mozilla's UDFs
+// (duckdb_macros.go); what DuckDB cannot run even then is named by
+// DuckDB.UnsupportedConstruct, and MetricsQuery.SQL fails with the metric and the construct.
 package warehouse
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -77,20 +77,27 @@ func (DuckDB) Table(dataset, table string) string {
 	return fmt.Sprintf(`%s.%s`, quoteIdent(dataset), quoteIdent(table))
 }
 
-// bigQueryOnly are rewrites from BigQuery spellings to the DuckDB macros of duckdb.go.
-var bigQueryOnly = []struct {
-	pattern *regexp.Regexp
-	replace string
-}{
-	{regexp.MustCompile(`(?i)\bmozfun\.map\.get_key\s*\(`), "map_get_key("},
-	{regexp.MustCompile("`([A-Za-z0-9_.-]+)`"), "$1"},
+// Rewrite adapts BigQuery SQL for DuckDB (see bqrewrite.go): string literals in DuckDB's
+// quotes, BigQuery functions as DuckDB functions or the macros of duckdbSetup, mozfun and
+// udf functions as macros, `project.dataset.table` as the local dataset.table, UNNEST in
+// FROM as DuckDB's. SQL that does not lex is returned as it is (DuckDB then reports it).
+func (DuckDB) Rewrite(sql string) string {
+	out, _, _ := bigQueryToDuckDB(sql)
+	return out
 }
 
-func (DuckDB) Rewrite(sql string) string {
-	for _, r := range bigQueryOnly {
-		sql = r.pattern.ReplaceAllString(sql, r.replace)
+// UnsupportedConstruct names the first construct of BigQuery SQL that DuckDB cannot run
+// even after Rewrite (a BigQuery-only function, a UDF without a macro, a date part whose
+// meaning differs, …), so that the query can fail before it runs, naming it.
+func (DuckDB) UnsupportedConstruct(sql string) (construct string, found bool) {
+	_, unsupported, err := bigQueryToDuckDB(sql)
+	if err != nil {
+		return "SQL with " + err.Error(), true
 	}
-	return sql
+	if len(unsupported) > 0 {
+		return unsupported[0], true
+	}
+	return "", false
 }
 
 // quote renders a SQL string literal (single quotes, doubled inside).

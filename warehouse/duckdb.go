@@ -14,25 +14,22 @@ import (
 
 func init() { Register("duckdb", openDuckDB) }
 
-// duckdbMacros give DuckDB the BigQuery functions metric-hub SQL uses most. They are
-// created on every new connection (temporary macros are per connection).
-var duckdbMacros = []string{
-	`CREATE OR REPLACE TEMP MACRO logical_or(x) AS bool_or(x)`,
-	`CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)`,
-	`CREATE OR REPLACE TEMP MACRO safe_divide(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a / b END`,
-	`CREATE OR REPLACE TEMP MACRO map_get_key(m, k) AS list_filter(m, kv -> kv.key = k)[1].value`,
-}
-
 type duckDB struct{ db *sql.DB }
 
 func openDuckDB(path string) (Client, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("database file: %w (generate the sample with `jetstream sample-data`)", err)
 	}
+	return newDuckDB(path)
+}
+
+// newDuckDB opens a DuckDB database ("" for a private in-memory one) whose connections
+// all have the BigQuery compatibility macros.
+func newDuckDB(path string) (*duckDB, error) {
 	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
-		for _, m := range duckdbMacros {
+		for _, m := range duckdbSetup {
 			if _, err := execer.ExecContext(context.Background(), m, nil); err != nil {
-				return fmt.Errorf("creating macro %q: %w", m, err)
+				return fmt.Errorf("setting up the connection: %q: %w", m, err)
 			}
 		}
 		return nil
@@ -84,4 +81,9 @@ func (c *duckDB) TableExists(ctx context.Context, dataset, table string) (bool, 
 		`SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`,
 		dataset, table).Scan(&n)
 	return n > 0, err
+}
+
+// EnsureDataset creates the schema unless it exists.
+func (c *duckDB) EnsureDataset(ctx context.Context, dataset string) error {
+	return c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(dataset))
 }

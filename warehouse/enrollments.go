@@ -114,7 +114,7 @@ func (e Enrollments) Ensure(ctx context.Context, c Client, dataset string) (crea
 		return false, err
 	}
 	d := c.Dialect()
-	if err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.Dataset(dataset)); err != nil {
+	if err := c.EnsureDataset(ctx, dataset); err != nil {
 		return false, err
 	}
 	q, err := e.Query(d)
