@@ -9,7 +9,6 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // fixtureDir holds Jetstream's own integration-test telemetry (three small NDJSON tables).
@@ -59,13 +58,6 @@ func loadFixture(t *testing.T) Client {
 	return c
 }
 
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 // collect runs a query and returns its rows keyed by the first column.
 func collect(t *testing.T, c Client, q string) map[string][]any {
@@ -210,13 +202,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// regularUser is the segment of Jetstream's test_with_segments (fixtures/telemetry).
-var regularUser = Segment{
-	Name:             "regular_user_v3",
-	SelectExpression: "COALESCE(LOGICAL_OR(is_regular_user_v3), FALSE)",
-	DataSource: SegmentSource{Name: "clients_last_seen", FromExpression: "`mozdata.telemetry.clients_last_seen`",
-		ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"},
-}
 
 // test_with_segments: the segment is decided on each client's enrollment day (window 0..0):
 // aaaa (2020-04-02) is not a regular user, bbbb (2020-04-03) is; the metrics query carries

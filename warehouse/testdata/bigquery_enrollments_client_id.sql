@@ -1,0 +1,52 @@
+WITH raw_enrollments AS (
+    SELECT
+        e.client_id AS analysis_id,
+        (SELECT kv.value FROM UNNEST(e.event_map_values) AS kv WHERE kv.key = 'branch' LIMIT 1) AS branch,
+        MIN(e.submission_date) AS enrollment_date,
+        COUNT(e.submission_date) AS num_enrollment_events
+    FROM mozdata.telemetry.events e
+    WHERE e.event_category = 'normandy'
+        AND e.event_method IN ('enroll')
+        AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+        AND e.event_string_value = 'test-experiment'
+        AND e.sample_id < 100
+    GROUP BY 1, 2
+),
+segmented_enrollments AS (
+    SELECT raw_enrollments.*, seg_0.`regular_user_v3` FROM raw_enrollments
+    LEFT JOIN (
+        SELECT
+            e.analysis_id, e.branch,
+            COALESCE(LOGICAL_OR(is_regular_user_v3), FALSE) AS `regular_user_v3`
+        FROM raw_enrollments e
+        LEFT JOIN `mozdata.telemetry.clients_last_seen` ds
+            ON ds.client_id = e.analysis_id
+            AND ds.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+            AND ds.submission_date BETWEEN DATE_ADD(e.enrollment_date, INTERVAL 0 DAY) AND DATE_ADD(e.enrollment_date, INTERVAL 0 DAY)
+        GROUP BY e.analysis_id, e.branch
+    ) seg_0 USING (analysis_id, branch)
+),
+exposures AS (
+    SELECT
+        e.client_id AS analysis_id,
+        (SELECT kv.value FROM UNNEST(e.event_map_values) AS kv WHERE kv.key = 'branchSlug' LIMIT 1) AS branch,
+        MIN(e.submission_date) AS exposure_date,
+        COUNT(e.submission_date) AS num_exposure_events
+    FROM raw_enrollments re
+    JOIN mozdata.telemetry.events e
+        ON re.analysis_id = e.client_id
+        AND re.branch = (SELECT kv.value FROM UNNEST(e.event_map_values) AS kv WHERE kv.key = 'branchSlug' LIMIT 1)
+        AND e.submission_date >= re.enrollment_date
+    WHERE e.event_category = 'normandy'
+        AND e.event_method IN ('exposure', 'expose')
+        AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+        AND e.event_string_value = 'test-experiment'
+        AND e.sample_id < 100
+    GROUP BY 1, 2
+)
+SELECT
+    se.*,
+    x.exposure_date,
+    x.num_exposure_events
+FROM segmented_enrollments se
+LEFT JOIN exposures x USING (analysis_id, branch)

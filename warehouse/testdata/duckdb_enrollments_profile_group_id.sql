@@ -1,0 +1,52 @@
+WITH raw_enrollments AS (
+    SELECT
+        e.profile_group_id AS analysis_id,
+        map_get_key(e.event_map_values, 'branch') AS branch,
+        MIN(e.submission_date) AS enrollment_date,
+        COUNT(e.submission_date) AS num_enrollment_events
+    FROM mozdata.telemetry.events e
+    WHERE e.event_category = 'normandy'
+        AND e.event_method IN ('enroll')
+        AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+        AND e.event_string_value = 'test-experiment'
+        AND e.sample_id < 100
+    GROUP BY 1, 2
+),
+segmented_enrollments AS (
+    SELECT raw_enrollments.*, seg_0."regular_user_v3" FROM raw_enrollments
+    LEFT JOIN (
+        SELECT
+            e.analysis_id, e.branch,
+            COALESCE(bool_or(is_regular_user_v3), FALSE) AS "regular_user_v3"
+        FROM raw_enrollments e
+        LEFT JOIN "telemetry"."clients_last_seen" ds
+            ON ds.profile_group_id = e.analysis_id
+            AND ds.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+            AND ds.submission_date BETWEEN (e.enrollment_date + CAST(0 AS INTEGER)) AND (e.enrollment_date + CAST(0 AS INTEGER))
+        GROUP BY e.analysis_id, e.branch
+    ) seg_0 USING (analysis_id, branch)
+),
+exposures AS (
+    SELECT
+        e.profile_group_id AS analysis_id,
+        map_get_key(e.event_map_values, 'branchSlug') AS branch,
+        MIN(e.submission_date) AS exposure_date,
+        COUNT(e.submission_date) AS num_exposure_events
+    FROM raw_enrollments re
+    JOIN mozdata.telemetry.events e
+        ON re.analysis_id = e.profile_group_id
+        AND re.branch = map_get_key(e.event_map_values, 'branchSlug')
+        AND e.submission_date >= re.enrollment_date
+    WHERE e.event_category = 'normandy'
+        AND e.event_method IN ('exposure', 'expose')
+        AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+        AND e.event_string_value = 'test-experiment'
+        AND e.sample_id < 100
+    GROUP BY 1, 2
+)
+SELECT
+    se.*,
+    x.exposure_date,
+    x.num_exposure_events
+FROM segmented_enrollments se
+LEFT JOIN exposures x USING (analysis_id, branch)
