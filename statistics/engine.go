@@ -226,7 +226,7 @@ func expRun(c []float64, s0, s1, s2, s3 uint64) (r0, r1, r2, r3 uint64, sum, dot
 		if j >= expK[l] {
 			return s0, s1, s2, s3, sum, dot, i, u
 		}
-		e := float64(j) * expW[l]
+		e := float64(float64(j) * expW[l]) // rounded: no FMA into sum
 		sum += e
 		dot += float64(v * e)
 	}

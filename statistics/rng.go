@@ -34,7 +34,7 @@ func (r *rng) next() uint64 {
 // uniform returns a uniform float64 in [0, 1) with 53 random bits.
 func (r *rng) uniform() float64 { return float64(r.next()>>11) * 0x1p-53 }
 
-// uniformOpen returns a uniform float64 in (0, 1], safe for math.Log.
+// uniformOpen returns a uniform float64 in (0, 1], safe for portableLog.
 func (r *rng) uniformOpen() float64 { return float64(r.next()>>11+1) * 0x1p-53 }
 
 // Ziggurat constants (Marsaglia & Tsang, "The Ziggurat Method for
@@ -84,9 +84,9 @@ var (
 )
 
 // wedgeMargin is the relative safety margin of the wedge pre-test: far
-// above the rounding errors of z, of the table entries and of math.Exp
+// above the rounding errors of z, of the table entries and of portableExp
 // (all within a few ulps, ~1e-15), so that every decision the pre-test
-// takes is the one the exact comparison y < math.Exp(−x) takes.
+// takes is the one the exact comparison y < portableExp(−x) takes.
 const wedgeMargin = 0x1p-40
 
 func init() { zigguratTables() }
@@ -97,34 +97,38 @@ func init() { zigguratTables() }
 //
 //	x_{i} = f⁻¹(v/x_{i+1} + f(x_{i+1})),   k_{i+1} = x_i/x_{i+1}·2⁵³,
 //
-// with the base strip's effective width q = v/f(r).
+// with the base strip's effective width q = v/f(r). The tables, like every
+// floating-point result of the Fast engine, must be bit-identical on every
+// CPU: hence portableExp/portableLog (never math.Exp/Log, whose amd64
+// assembly depends on FMA) and the float64(...) conversions that forbid
+// fusing a product into an FMA (TestPortableGolden pins the bits).
 func zigguratTables() {
 	de := float64(zigExpR)
 	te := de
-	q := zigExpV / math.Exp(-de)
-	expK[0], expK[1] = uint64(de/q*zigScale), 0
+	q := zigExpV / portableExp(-de)
+	expK[0], expK[1] = uint64(float64(de/q*zigScale)), 0
 	expW[0], expW[zigExpN-1] = q/zigScale, de/zigScale
-	expF[0], expF[zigExpN-1] = 1, math.Exp(-de)
+	expF[0], expF[zigExpN-1] = 1, portableExp(-de)
 	for i := zigExpN - 2; i >= 1; i-- {
-		de = -math.Log(zigExpV/de + math.Exp(-de))
-		expK[i+1] = uint64(de / te * zigScale)
+		de = -portableLog(zigExpV/de + portableExp(-de))
+		expK[i+1] = uint64(float64(de / te * zigScale))
 		te = de
-		expF[i] = math.Exp(-de)
+		expF[i] = portableExp(-de)
 		expW[i] = de / zigScale
 	}
 	wedgeTables()
 
 	dn := float64(zigNormR)
 	tn := dn
-	q = zigNormV / math.Exp(-0.5*dn*dn)
-	normK[0], normK[1] = uint64(dn/q*zigScale), 0
+	q = zigNormV / portableExp(-0.5*dn*dn)
+	normK[0], normK[1] = uint64(float64(dn/q*zigScale)), 0
 	normW[0], normW[127] = q/zigScale, dn/zigScale
-	normF[0], normF[127] = 1, math.Exp(-0.5*dn*dn)
+	normF[0], normF[127] = 1, portableExp(-0.5*dn*dn)
 	for i := 126; i >= 1; i-- {
-		dn = math.Sqrt(-2 * math.Log(zigNormV/dn+math.Exp(-0.5*dn*dn)))
-		normK[i+1] = uint64(dn / tn * zigScale)
+		dn = math.Sqrt(-2 * portableLog(zigNormV/dn+portableExp(-0.5*dn*dn)))
+		normK[i+1] = uint64(float64(dn / tn * zigScale))
 		tn = dn
-		normF[i] = math.Exp(-0.5 * dn * dn)
+		normF[i] = portableExp(-0.5 * dn * dn)
 		normW[i] = dn / zigScale
 	}
 }
@@ -140,13 +144,13 @@ func wedgeTables() {
 	for i := 1; i < zigExpN; i++ {
 		xPrev := 0.0
 		if i > 1 {
-			xPrev = expW[i-1] * zigScale
+			xPrev = float64(expW[i-1] * zigScale)
 		}
-		x := expW[i] * zigScale
+		x := float64(expW[i] * zigScale)
 		b := (expF[i-1] - expF[i]) / (x - xPrev)
 		expB[i] = b
-		expA[i] = b * (1 - math.Log(b)) * (1 - wedgeMargin)
-		expC[i] = (expF[i-1] + b*xPrev) * (1 + wedgeMargin)
+		expA[i] = b * (1 - portableLog(b)) * (1 - wedgeMargin)
+		expC[i] = (expF[i-1] + float64(b*xPrev)) * (1 + wedgeMargin)
 	}
 }
 
@@ -158,7 +162,7 @@ func wedgeTables() {
 func (r *rng) exp() float64 {
 	u := r.next()
 	if j := u >> 11; j < expK[u&zigExpMask] {
-		return float64(j) * expW[u&zigExpMask]
+		return float64(float64(j) * expW[u&zigExpMask])
 	}
 	return r.expSlow(u)
 }
@@ -171,12 +175,12 @@ func (r *rng) expSlow(u uint64) float64 {
 	for {
 		i := u & zigExpMask
 		j := u >> 11
-		x := float64(j) * expW[i]
+		x := float64(float64(j) * expW[i])
 		if j < expK[i] {
 			return x
 		}
 		if i == 0 {
-			return zigExpR - math.Log(r.uniformOpen())
+			return zigExpR - portableLog(r.uniformOpen())
 		}
 		if wedgeAccept(i, x, expF[i]+float64(r.uniform()*(expF[i-1]-expF[i]))) {
 			return x
@@ -185,13 +189,13 @@ func (r *rng) expSlow(u uint64) float64 {
 	}
 }
 
-// wedgeAccept reports whether y < math.Exp(−x), for a point (x, y) of the
+// wedgeAccept reports whether y < portableExp(−x), for a point (x, y) of the
 // wedge of layer i (1 ≤ i < zigExpN). It first compares z = y + B·x with
 // the tangent and chord bounds of wedgeTables, which decide 99.7% of the
-// points without math.Exp (whose latency, ~120 cycles on amd64, used to
+// points without exp (whose latency, ~120 cycles on amd64, used to
 // dominate the slow path). The bounds keep a relative margin wedgeMargin,
 // so a point they decide is at least that far from the curve and
-// y < math.Exp(−x) gives the same answer: the result is always that of the
+// y < portableExp(−x) gives the same answer: the result is always that of the
 // plain comparison (TestWedgeAccept), only faster.
 func wedgeAccept(i uint64, x, y float64) bool {
 	i &= zigExpMask
@@ -202,7 +206,7 @@ func wedgeAccept(i uint64, x, y float64) bool {
 	if z > expC[i] {
 		return false
 	}
-	return y < math.Exp(-x)
+	return y < portableExp(-x)
 }
 
 // norm returns a standard normal variate by the ziggurat method (128
@@ -213,7 +217,7 @@ func (r *rng) norm() float64 {
 		u := r.next()
 		i := u & 0x7f
 		j := int64(u) >> 10
-		x := float64(j) * normW[i]
+		x := float64(float64(j) * normW[i])
 		aj := uint64(j)
 		if j < 0 {
 			aj = uint64(-j)
@@ -223,8 +227,8 @@ func (r *rng) norm() float64 {
 		}
 		if i == 0 {
 			for {
-				t := -math.Log(r.uniformOpen()) / zigNormR
-				y := -math.Log(r.uniformOpen())
+				t := -portableLog(r.uniformOpen()) / zigNormR
+				y := -portableLog(r.uniformOpen())
 				if y+y >= t*t {
 					if j < 0 {
 						return -(zigNormR + t)
@@ -233,7 +237,7 @@ func (r *rng) norm() float64 {
 				}
 			}
 		}
-		if normF[i]+float64(r.uniform()*(normF[i-1]-normF[i])) < math.Exp(-0.5*x*x) {
+		if normF[i]+float64(r.uniform()*(normF[i-1]-normF[i])) < portableExp(-0.5*x*x) {
 			return x
 		}
 	}
@@ -291,16 +295,16 @@ func (g *gammaSampler) draw(r *rng) float64 {
 		if v <= 0 {
 			continue
 		}
-		v = v * v * v
+		v = float64(v * v * v)
 		u := r.uniform()
 		z2 := z * z
-		if u < 1-float64(0.0331*z2*z2) || math.Log(u) < float64(0.5*z2)+float64(g.d*(1-v+math.Log(v))) {
-			x = g.d * v
+		if u < 1-float64(0.0331*z2*z2) || portableLog(u) < float64(0.5*z2)+float64(g.d*(1-v+portableLog(v))) {
+			x = float64(g.d * v)
 			break
 		}
 	}
 	if g.boost {
-		x *= math.Pow(r.uniformOpen(), 1/g.shape)
+		x = float64(x * portablePow(r.uniformOpen(), 1/g.shape))
 	}
 	return x
 }
