@@ -158,26 +158,7 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 	}
 	duck := loadFixture(t)
 	ctx := context.Background()
-	activeHours := Metric{
-		Name:             "active_hours",
-		SelectExpression: "COALESCE(SUM(active_hours_sum), 0)",
-		DataSource: DataSource{Name: "clients_daily", FromExpression: "`mozdata.telemetry.clients_daily`",
-			ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date", ExperimentsColumnType: "simple"},
-	}
-	cases := []struct {
-		name       string
-		last       string
-		start, end int
-		first      string
-		lastData   string
-		basis      string
-		want       map[string]float64
-	}{
-		{"week 1, enrollments", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisEnrollments, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
-		{"week 1, exposures", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisExposures, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
-		{"preenrollment week", "2020-04-11", -7, -1, "2020-03-23", "2020-04-10", BasisEnrollments, map[string]float64{"aaaa": 2.8, "bbbb": 0.2}},
-	}
-	for i, tc := range cases {
+	for i, tc := range metricCases {
 		t.Run(tc.name, func(t *testing.T) {
 			enrollments := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date(tc.last), EventsTable: "mozdata.telemetry.events"}
 			results := map[string]map[string][]any{}
@@ -196,7 +177,7 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 				}
 				q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: tc.basis,
 					WindowStart: tc.start, WindowEnd: tc.end, FirstDate: date(tc.first), LastDate: date(tc.lastData),
-					Metrics: []Metric{activeHours}}
+					Metrics: []Metric{activeHoursMetric}}
 				sql, err := q.SQL(d)
 				if err != nil {
 					t.Fatal(err)

@@ -58,7 +58,6 @@ func loadFixture(t *testing.T) Client {
 	return c
 }
 
-
 // collect runs a query and returns its rows keyed by the first column.
 func collect(t *testing.T, c Client, q string) map[string][]any {
 	t.Helper()
@@ -145,32 +144,13 @@ func TestEnsureEnrollmentsOnce(t *testing.T) {
 // the pre-enrollment week with a 12-day enrollment.
 func TestMetricsOnJetstreamFixture(t *testing.T) {
 	c := loadFixture(t)
-	activeHours := Metric{
-		Name:             "active_hours",
-		SelectExpression: "COALESCE(SUM(active_hours_sum), 0)",
-		DataSource: DataSource{Name: "clients_daily", FromExpression: "`mozdata.telemetry.clients_daily`",
-			ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date", ExperimentsColumnType: "simple"},
-	}
-	cases := []struct {
-		name       string
-		last       string // last enrollment date
-		start, end int
-		first      string
-		lastData   string
-		basis      string
-		want       map[string]float64
-	}{
-		{"week 1, enrollments", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisEnrollments, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
-		{"week 1, exposures", "2020-04-06", 0, 6, "2020-03-30", "2020-04-12", BasisExposures, map[string]float64{"aaaa": 0.8, "bbbb": 0.3}},
-		{"preenrollment week", "2020-04-11", -7, -1, "2020-03-23", "2020-04-10", BasisEnrollments, map[string]float64{"aaaa": 2.8, "bbbb": 0.2}},
-	}
-	for _, tc := range cases {
+	for _, tc := range metricCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date(tc.last), EventsTable: "mozdata.telemetry.events"}
 			table := createEnrollments(t, c, e)
 			q := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: table, Basis: tc.basis,
 				WindowStart: tc.start, WindowEnd: tc.end, FirstDate: date(tc.first), LastDate: date(tc.lastData),
-				Metrics: []Metric{activeHours}}
+				Metrics: []Metric{activeHoursMetric}}
 			sql, err := q.SQL(c.Dialect())
 			if err != nil {
 				t.Fatal(err)
@@ -201,7 +181,6 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
-
 
 // test_with_segments: the segment is decided on each client's enrollment day (window 0..0):
 // aaaa (2020-04-02) is not a regular user, bbbb (2020-04-03) is; the metrics query carries
