@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,42 +35,49 @@ func fixtureExperiment(slug, enrollmentEnd, branch1, branch2, reference, randomi
 }`, slug, branch1, branch2, enrollmentEnd, reference, randomization)
 }
 
-// activeHours defines the metric of Jetstream's integration tests on clients_daily for the
-// given periods list key.
-func activeHours(period string, bases string) string {
+// The configs of Jetstream's integration tests, built from their parts: metric tables, the
+// periods list and the data sources.
+
+// bootstrapMetric is a [metrics.<name>] table with bootstrap_mean.
+func bootstrapMetric(name, sql, dataSource, bases string) string {
 	return fmt.Sprintf(`
-[metrics]
-%s = ["active_hours"]
+[metrics.%[1]s]
+select_expression = %[2]q
+data_source = %[3]q
+analysis_bases = [%[4]s]
+[metrics.%[1]s.statistics.bootstrap_mean]
+`, name, sql, dataSource, bases)
+}
 
-[metrics.active_hours]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = [%s]
-[metrics.active_hours.statistics.bootstrap_mean]
+// dataSources defines each named table of mozdata.telemetry as a data source.
+func dataSources(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n[data_sources.%[1]s]\nfrom_expression = \"mozdata.telemetry.%[1]s\"\nexperiments_column_type = \"simple\"\n", n)
+	}
+	return b.String()
+}
 
-[data_sources.clients_daily]
-from_expression = "mozdata.telemetry.clients_daily"
-experiments_column_type = "simple"
-`, period, bases)
+// periodList is the [metrics] list of one period.
+func periodList(period string, metrics ...string) string {
+	return fmt.Sprintf("\n[metrics]\n%s = [\"%s\"]\n", period, strings.Join(metrics, `", "`))
+}
+
+const (
+	activeHoursSQL = "COALESCE(SUM(active_hours_sum), 0)"
+	bothBases      = `"exposures", "enrollments"`
+)
+
+// activeHours is active_hours on clients_daily in one period.
+func activeHours(period string, bases string) string {
+	return periodList(period, "active_hours") + bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bases) +
+		dataSources("clients_daily")
 }
 
 // test_metrics_with_depends_on: a ratio of two metrics by population_ratio.
-const fixtureDependsOnConfig = `
-[metrics]
-weekly = ["active_hours", "active_hours_doubled", "active_hours_ratio"]
-
-[metrics.active_hours]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = ["exposures", "enrollments"]
-[metrics.active_hours.statistics.bootstrap_mean]
-
-[metrics.active_hours_doubled]
-select_expression = "COALESCE(SUM(active_hours_sum), 0) * 2"
-data_source = "clients_daily"
-analysis_bases = ["exposures", "enrollments"]
-[metrics.active_hours_doubled.statistics.bootstrap_mean]
-
+var fixtureDependsOnConfig = periodList("weekly", "active_hours", "active_hours_doubled", "active_hours_ratio") +
+	bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) +
+	bootstrapMetric("active_hours_doubled", activeHoursSQL+" * 2", "clients_daily", bothBases) + `
 [metrics.active_hours_ratio]
 depends_on = ["active_hours", "active_hours_doubled"]
 analysis_bases = ["exposures", "enrollments"]
@@ -77,14 +85,10 @@ analysis_bases = ["exposures", "enrollments"]
 numerator = "active_hours"
 denominator = "active_hours_doubled"
 num_samples = 10
-
-[data_sources.clients_daily]
-from_expression = "mozdata.telemetry.clients_daily"
-experiments_column_type = "simple"
-`
+` + dataSources("clients_daily")
 
 // test_metrics_with_exposure: a custom exposure signal, the exposures basis only.
-const fixtureExposureConfig = `
+var fixtureExposureConfig = `
 [experiment.exposure_signal]
 name = "ad_exposure"
 data_source = "clients_daily"
@@ -93,72 +97,23 @@ friendly_name = "Ad exposure"
 description = "Clients have clicked on ad"
 window_start = "enrollment_start"
 window_end = "analysis_window_end"
-` + "\n" + `
-[metrics]
-weekly = ["active_hours"]
-
-[metrics.active_hours]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = ["exposures"]
-[metrics.active_hours.statistics.bootstrap_mean]
-
-[data_sources.clients_daily]
-from_expression = "mozdata.telemetry.clients_daily"
-experiments_column_type = "simple"
-`
+` + activeHours("weekly", `"exposures"`)
 
 // test_discrete_metrics: a second metric on another data source.
-const fixtureDiscreteConfig = `
-[metrics]
-weekly = ["active_hours", "active_hours_doubled"]
+var fixtureDiscreteConfig = periodList("weekly", "active_hours", "active_hours_doubled") +
+	bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) +
+	bootstrapMetric("active_hours_doubled", activeHoursSQL+" * 2", "clients_last_seen", bothBases) +
+	dataSources("clients_daily", "clients_last_seen")
 
-[metrics.active_hours]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = ["exposures", "enrollments"]
-[metrics.active_hours.statistics.bootstrap_mean]
-
-[metrics.active_hours_doubled]
-select_expression = "COALESCE(SUM(active_hours_sum), 0) * 2"
-data_source = "clients_last_seen"
-analysis_bases = ["exposures", "enrollments"]
-[metrics.active_hours_doubled.statistics.bootstrap_mean]
-
-[data_sources.clients_daily]
-from_expression = "mozdata.telemetry.clients_daily"
-experiments_column_type = "simple"
-
-[data_sources.clients_last_seen]
-from_expression = "mozdata.telemetry.clients_last_seen"
-experiments_column_type = "simple"
-`
-
-// test_with_segments' config: two metrics on clients_daily, both bases, and the segment
+// test_with_segments: two metrics on clients_daily, both bases, and the segment
 // regular_user_v3 decided on the enrollment day from clients_last_seen.
-const fixtureSegmentsConfig = `
+var fixtureSegmentsConfig = `
 [experiment]
 segments = ["regular_user_v3"]
-
-[metrics]
-weekly = ["active_hours", "active_hours_2"]
-
-[metrics.active_hours]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = ["enrollments", "exposures"]
-[metrics.active_hours.statistics.bootstrap_mean]
-
-[metrics.active_hours_2]
-select_expression = "COALESCE(SUM(active_hours_sum), 0)"
-data_source = "clients_daily"
-analysis_bases = ["enrollments", "exposures"]
-[metrics.active_hours_2.statistics.bootstrap_mean]
-
-[data_sources.clients_daily]
-from_expression = "mozdata.telemetry.clients_daily"
-experiments_column_type = "simple"
-
+` + periodList("weekly", "active_hours", "active_hours_2") +
+	bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) +
+	bootstrapMetric("active_hours_2", activeHoursSQL, "clients_daily", bothBases) +
+	dataSources("clients_daily") + `
 [segments.regular_user_v3]
 data_source = "clients_last_seen"
 select_expression = "COALESCE(LOGICAL_OR(is_regular_user_v3), FALSE)"
