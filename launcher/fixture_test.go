@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/internal/fixturedb"
 	"github.com/jetstream-beam/jetstream/statistics"
+	"github.com/jetstream-beam/jetstream/transforms"
 	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
@@ -388,5 +390,72 @@ func checkEnrollments(t *testing.T, url, dataset, slug, test, randomization stri
 				t.Errorf("enrollments of %s: %s = %q, want %q", id, col, g, wantValue)
 			}
 		}
+	}
+}
+
+// A data source whose table does not exist, and a metric with an SQL syntax error: each
+// fails alone with an error naming metric, data source and query file, and the metrics of
+// the other data source are still analysed and published (Jetstream's discrete metrics).
+func TestRunFailingDataSources(t *testing.T) {
+	dir := t.TempDir()
+	db, err := fixturedb.Telemetry(dir, telemetryFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := periodList("weekly", "active_hours", "gone", "broken") +
+		bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) +
+		bootstrapMetric("gone", activeHoursSQL, "no_such_table", bothBases) +
+		bootstrapMetric("broken", "SUM(active_hours_sum) +* 2", "clients_last_seen", bothBases) +
+		dataSources("clients_daily", "no_such_table", "clients_last_seen")
+	expFile := filepath.Join(dir, "experiments.json")
+	cfgFile := filepath.Join(dir, "test-experiment.toml")
+	record := fixtureExperiment("test-experiment", "2020-04-05", "branch1", "branch2", "branch2", "normandy_id")
+	if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
+	out := filepath.Join(dir, "output")
+	err = Run(context.Background(), RunOptions{ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
+		Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := export.ReadTable(filepath.Join(out, "tables", "statistics_test_experiment_week_1.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := map[string]int{}
+	for _, r := range rows {
+		metrics[r.Metric]++
+	}
+	// active_hours: 2 bases × (2 individual + 4 comparison rows); identity: 2 bases × 2 branches
+	if want := map[string]int{"active_hours": 12, "identity": 4}; !reflect.DeepEqual(metrics, want) {
+		t.Errorf("rows per metric %v, want %v", metrics, want)
+	}
+	errs, err := transforms.ReadErrors(filepath.Join(out, "tables", transforms.ErrorsFile("test-experiment")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"gone":   `data source "no_such_table": query test_experiment_%s_no_such_table_week_1.sql failed`,
+		"broken": `data source "clients_last_seen": query test_experiment_%s_clients_last_seen_week_1.sql failed`,
+	}
+	seen := 0
+	for _, e := range errs {
+		w, ok := want[e.Metric]
+		if !ok {
+			t.Errorf("unexpected error %+v", e)
+			continue
+		}
+		if !strings.Contains(e.Message, fmt.Sprintf(w, e.AnalysisBasis)) {
+			t.Errorf("%s (%s): %q, want it to contain %q", e.Metric, e.AnalysisBasis, e.Message, fmt.Sprintf(w, e.AnalysisBasis))
+		}
+		seen++
+	}
+	if seen != 4 {
+		t.Errorf("%d errors, want one per failing metric and basis (4): %+v", seen, errs)
 	}
 }

@@ -233,7 +233,8 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, err
 
 // writeSQL writes the enrollments query and every metrics query of the plan, each named
 // after the table Jetstream writes it to (enrollments_<slug>.sql,
-// <slug>_<basis>_<period>_<window>.sql), so that a data scientist can run or inspect them.
+// <slug>_<basis>_<data source>_<period>_<window>.sql), so that a data scientist can run or
+// inspect them.
 func writeSQL(dir string, plan *pipeline.Plan, d warehouse.Dialect) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--sql-output-dir: %w", err)
@@ -247,7 +248,7 @@ func writeSQL(dir string, plan *pipeline.Plan, d warehouse.Dialect) error {
 		files[ep.Enrollments.TableName()] = q
 	}
 	for _, q := range plan.Queries {
-		files[warehouse.MetricsTable(q.Experiment, q.Basis, q.Period, q.Window)] = q.SQL
+		files[q.Table] = q.SQL
 	}
 	for name, sql := range files {
 		if err := export.WriteFileAtomic(filepath.Join(dir, name+".sql"), []byte(sql+"\n")); err != nil {

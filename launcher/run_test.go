@@ -70,9 +70,9 @@ func TestRunDefaultSample(t *testing.T) {
 	}
 	wantSQL := []string{"enrollments_sample_sidebar_redesign.sql"}
 	for _, basis := range []string{"enrollments", "exposures"} {
-		wantSQL = append(wantSQL, "sample_sidebar_redesign_"+basis+"_overall_1.sql")
+		wantSQL = append(wantSQL, "sample_sidebar_redesign_"+basis+"_clients_daily_overall_1.sql")
 		for w := 1; w <= 4; w++ {
-			wantSQL = append(wantSQL, fmt.Sprintf("sample_sidebar_redesign_%s_week_%d.sql", basis, w))
+			wantSQL = append(wantSQL, fmt.Sprintf("sample_sidebar_redesign_%s_clients_daily_week_%d.sql", basis, w))
 		}
 	}
 	slices.Sort(wantSQL)

@@ -17,15 +17,15 @@ import (
 func Build(s beam.Scope, plan *Plan, dir string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
-	values, pairs := transforms.ReadClients(s, queries)
-	rows, errs := Analyse(s, plan.Config, values, pairs, transforms.Populations(s, queries))
+	values, pairs, populations, readErrs := transforms.ReadClients(s, queries)
+	rows, errs := Analyse(s, plan.Config, values, pairs, populations)
 	transforms.WriteTables(s, dir, rows)
-	transforms.WriteErrors(s, dir, errs)
+	transforms.WriteErrors(s, dir, beam.Flatten(s, errs, readErrs))
 }
 
 // Analyse turns per-client values keyed by (cell, branch) into statistic rows keyed by
 // statistics table, and the errors of statistics that could not be computed. populations
-// name the identity cells counted even when empty (transforms.Populations).
+// name the identity cells counted even when empty (from transforms.ReadClients).
 func Analyse(s beam.Scope, cfg transforms.Config, values, pairs beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
 	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), transforms.PairTallyPerBranch(s, pairs), populations...)
 }

@@ -210,57 +210,104 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 	var out []transforms.Query
 	for _, w := range ep.Windows {
 		for _, basis := range []string{warehouse.BasisEnrollments, warehouse.BasisExposures} {
-			cols, err := queryColumns(a, ep.Dates, w.Period, basis)
+			all, err := queryColumns(a, ep.Dates, w.Period, basis)
 			if err != nil {
 				return nil, err
-			}
-			metrics := cols.metrics
-			if len(metrics) == 0 {
-				continue
 			}
 			var segmentNames []string
 			for _, seg := range a.Segments {
 				segmentNames = append(segmentNames, seg.Name)
 			}
-			mq := warehouse.MetricsQuery{
-				Segments:         segmentNames,
-				AnalysisUnit:     a.AnalysisUnit,
-				Exposure:         exposure(a),
-				FirstEnrollment:  ep.Dates.Start,
-				LastEnrollment:   ep.Dates.LastEnrollment,
-				Slug:             a.Slug,
-				EnrollmentsTable: enrollments,
-				Basis:            basis,
-				WindowStart:      w.Start,
-				WindowEnd:        w.End,
-				FirstDate:        w.FirstDate,
-				LastDate:         w.LastDate,
-				Metrics:          metrics,
+			// One query per data source (Jetstream's discrete metrics): a failing data source
+			// does not take the others down, and each query stays small.
+			for i, cols := range all.byDataSource() {
+				mq := warehouse.MetricsQuery{
+					Segments:         segmentNames,
+					AnalysisUnit:     a.AnalysisUnit,
+					Exposure:         exposure(a),
+					FirstEnrollment:  ep.Dates.Start,
+					LastEnrollment:   ep.Dates.LastEnrollment,
+					Slug:             a.Slug,
+					EnrollmentsTable: enrollments,
+					Basis:            basis,
+					WindowStart:      w.Start,
+					WindowEnd:        w.End,
+					FirstDate:        w.FirstDate,
+					LastDate:         w.LastDate,
+					Metrics:          cols.metrics,
+				}
+				sql, err := mq.SQL(d)
+				if err != nil {
+					return nil, fmt.Errorf("experiment %q, %s window %d: %w", a.Slug, w.Period, w.Index, err)
+				}
+				out = append(out, transforms.Query{
+					Warehouse:  opts.Warehouse,
+					SQL:        sql,
+					Experiment: a.Slug,
+					Basis:      basis,
+					Period:     string(w.Period),
+					Window:     w.Index,
+					Segments:   segmentNames,
+					Metrics:    cols.analysed,
+					Unanalysed: cols.unanalysed,
+					Pairs:      cols.pairs,
+					DataSource: cols.dataSource,
+					Table:      warehouse.MetricsTable(a.Slug, basis+"_"+cols.dataSource, string(w.Period), w.Index),
+					Identity:   i == 0,
+				})
 			}
-			sql, err := mq.SQL(d)
-			if err != nil {
-				return nil, fmt.Errorf("experiment %q, %s window %d: %w", a.Slug, w.Period, w.Index, err)
-			}
-			out = append(out, transforms.Query{
-				Warehouse:  opts.Warehouse,
-				SQL:        sql,
-				Experiment: a.Slug,
-				Basis:      basis,
-				Period:     string(w.Period),
-				Window:     w.Index,
-				Segments:   segmentNames,
-				Metrics:    cols.analysed,
-				Unanalysed: cols.unanalysed,
-				Pairs:      cols.pairs,
-			})
 		}
 	}
 	return out, nil
 }
 
+// byDataSource splits the columns into one set per data source, in first-use order. A
+// pair goes with its first column's data source, which then also reads the second column.
+func (c columns) byDataSource() []columns {
+	metricOf := map[string]warehouse.Metric{}
+	for _, m := range c.metrics {
+		metricOf[m.Name] = m
+	}
+	var order []string
+	groups := map[string]*columns{}
+	group := func(column string) *columns {
+		ds := metricOf[column].DataSource.Name
+		g, ok := groups[ds]
+		if !ok {
+			g = &columns{dataSource: ds}
+			groups[ds] = g
+			order = append(order, ds)
+		}
+		return g
+	}
+	for _, name := range c.analysed {
+		g := group(name)
+		g.analysed = append(g.analysed, name)
+	}
+	for _, p := range c.pairs {
+		g := group(p.X)
+		for _, col := range []string{p.X, p.Y} {
+			if !slices.Contains(g.analysed, col) && !slices.Contains(g.unanalysed, col) {
+				g.unanalysed = append(g.unanalysed, col)
+			}
+		}
+		g.pairs = append(g.pairs, p)
+	}
+	out := make([]columns, 0, len(order))
+	for _, ds := range order {
+		g := groups[ds]
+		for _, name := range append(slices.Clone(g.analysed), g.unanalysed...) {
+			g.metrics = append(g.metrics, metricOf[name])
+		}
+		out = append(out, *g)
+	}
+	return out
+}
+
 // columns are the metric columns of one query: the analysed metrics, then the upstream
 // metrics only read as parts of pairs, and the pairs of the two-column statistics.
 type columns struct {
+	dataSource string             // set by byDataSource
 	metrics    []warehouse.Metric // SQL columns: analysed, then unanalysed
 	analysed   []string
 	unanalysed []string

@@ -15,7 +15,7 @@ import (
 func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
 	register.Function2x2[string, statistics.PairTally, string, BranchTally](byPairCell)
-	register.Function2x0[Query, func(string, BranchTally)](populationCells)
+	register.Function1x2[string, string, BranchTally](populationMarker)
 	register.DoFn4x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), error](&computeFn{})
 	register.Iter1[BranchTally]()
 	register.Emitter2[string, BranchTally]()
@@ -37,30 +37,21 @@ type BranchTally struct {
 // with a seed derived from (run seed, cell, branch, statistic). Statistics that fail for a
 // branch become AnalysisErrors; the rest of the cell still produces rows.
 //
-// populations (from Populations) name the identity cells that must have count rows even
-// when no client is in them, as Jetstream publishes zero counts for an experiment without
-// enrollments.
+// populations (cell keys, from ReadClients) name the identity cells that must have count
+// rows even when no client is in them, as Jetstream publishes zero counts for an experiment
+// without enrollments.
 func ComputeCells(s beam.Scope, cfg Config, tallies, pairTallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
 	s = s.Scope("ComputeCells")
-	cells := append([]beam.PCollection{beam.ParDo(s, byCell, tallies), beam.ParDo(s, byPairCell, pairTallies)}, populations...)
+	cells := []beam.PCollection{beam.ParDo(s, byCell, tallies), beam.ParDo(s, byPairCell, pairTallies)}
+	for _, p := range populations {
+		cells = append(cells, beam.ParDo(s, populationMarker, p))
+	}
 	grouped := beam.GroupByKey(s, beam.Flatten(s, cells...))
 	return beam.ParDo2(s, &computeFn{Config: cfg}, grouped)
 }
 
-// Populations lists, for every query, the identity cell of each population it reads (all
-// clients and each segment), each with an empty marker BranchTally (Branch ""), so that
-// ComputeCells counts empty populations too.
-func Populations(s beam.Scope, queries beam.PCollection) beam.PCollection {
-	s = s.Scope("Populations")
-	return beam.ParDo(s, populationCells, queries)
-}
-
-func populationCells(q Query, emit func(string, BranchTally)) {
-	for _, seg := range append([]string{SegmentAll}, q.Segments...) {
-		c := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window, Segment: seg, Metric: Identity}
-		emit(c.Key(), BranchTally{})
-	}
-}
+// populationMarker is an empty BranchTally (Branch "") that makes a cell exist.
+func populationMarker(key string) (string, BranchTally) { return key, BranchTally{} }
 
 func byCell(key string, t statistics.Tally) (string, BranchTally) {
 	cell, branch, err := ParseBranchKey(key)

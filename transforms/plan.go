@@ -20,6 +20,12 @@ type Query struct {
 	Window     int
 	Segments   []string
 	Metrics    []string
+	// DataSource and Table name the query for people (errors, SQL files): Jetstream's
+	// discrete metrics table <slug>_<basis>_<data source>_<period>_<window>.
+	DataSource string
+	Table      string
+	// Identity: this query counts the clients (one query per basis and window does).
+	Identity bool
 	// Unanalysed are metric columns read only as parts of Pairs (a ratio's numerator or a
 	// covariate that is not analysed itself in this period): no cells of their own.
 	Unanalysed []string

@@ -20,7 +20,8 @@ const Identity = "identity"
 const SegmentAll = "all"
 
 func init() {
-	register.DoFn4x1[context.Context, Query, func(string, float64), func(string, Pair), error](&readFn{})
+	register.DoFn6x1[context.Context, Query, func(string, float64), func(string, Pair), func(string), func(AnalysisError), error](&readFn{})
+	register.Emitter1[string]()
 	register.Emitter2[string, float64]()
 	register.Emitter2[string, Pair]()
 }
@@ -28,14 +29,20 @@ func init() {
 // ReadClients runs every query and explodes each client row into (branch key, value)
 // elements — one per non-NULL metric value plus one for the identity count — and
 // (branch key, Pair) elements for the two-column statistics, where both values are non-NULL.
-func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs beam.PCollection) {
+// The identity query of each basis and window also names its population cells (see
+// ComputeCells). A query that fails (a missing table, bad SQL) does not stop the others:
+// it becomes an AnalysisError for each of its metrics, as Jetstream logs a failed data
+// source and goes on.
+func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, populations, errs beam.PCollection) {
 	s = s.Scope("ReadClients")
-	return beam.ParDo2(s, &readFn{}, queries)
+	out := beam.ParDoN(s, &readFn{}, queries)
+	return out[0], out[1], out[2], out[3]
 }
 
 type readFn struct{}
 
-func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, float64), emitPair func(string, Pair)) error {
+func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, float64), emitPair func(string, Pair),
+	emitPopulation func(string), fail func(AnalysisError)) error {
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
 		return err
@@ -101,7 +108,9 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 					emit(keys[s][i].BranchKey(branch), values[i])
 				}
 			}
-			emit(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+			if q.Identity {
+				emit(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+			}
 			for i, pc := range pairCols {
 				if present[pc[0]] && present[pc[1]] {
 					emitPair(pairKeys[s][i].BranchKey(branch), Pair{X: values[pc[0]], Y: values[pc[1]]})
@@ -111,9 +120,33 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading %s %s window %d of %s: %w", q.Basis, q.Period, q.Window, q.Experiment, err)
+		failQuery(q, err, fail)
+		return nil
+	}
+	if q.Identity {
+		for _, seg := range segments {
+			c := base
+			c.Segment, c.Metric = seg, Identity
+			emitPopulation(c.Key())
+		}
 	}
 	return nil
+}
+
+// failQuery reports a failed query as an error of each metric it was to read.
+func failQuery(q Query, err error, fail func(AnalysisError)) {
+	metrics := slices.Clone(q.Metrics)
+	for _, p := range q.Pairs {
+		metrics = append(metrics, p.Metric)
+	}
+	if q.Identity {
+		metrics = append(metrics, Identity)
+	}
+	msg := fmt.Sprintf("data source %q: query %s.sql failed: %v", q.DataSource, q.Table, err)
+	for _, m := range slices.Compact(slices.Sorted(slices.Values(metrics))) {
+		fail(AnalysisError{Experiment: q.Experiment, Metric: m, AnalysisBasis: q.Basis, Segment: SegmentAll,
+			Period: q.Period, Window: q.Window, Message: msg})
+	}
 }
 
 // pairColumns finds the column indexes of each pair of q among columns.
