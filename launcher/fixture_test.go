@@ -194,7 +194,7 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				compareRows(t, got, expectedFixtureRows(t, tc.test))
+				compareRows(t, got, loadFixtureTest(t, tc.test).Rows)
 				checkAnalysisIDs(t, "duckdb:"+db, fmt.Sprintf("mozanalysis_%d_%s", i, randomization), tc.slug, randomization)
 				checkEnrollments(t, "duckdb:"+db, fmt.Sprintf("mozanalysis_%d_%s", i, randomization), tc.slug, tc.test, randomization)
 			})
@@ -202,21 +202,15 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 	}
 }
 
-type fixtureRow struct {
-	Metric             string   `json:"metric"`
-	Statistic          string   `json:"statistic"`
-	Branch             string   `json:"branch"`
-	Comparison         *string  `json:"comparison"`
-	ComparisonToBranch *string  `json:"comparison_to_branch"`
-	CIWidth            *float64 `json:"ci_width"`
-	Point              *float64 `json:"point"`
-	Lower              *float64 `json:"lower"`
-	Upper              *float64 `json:"upper"`
-	Segment            string   `json:"segment"`
-	AnalysisBasis      string   `json:"analysis_basis"`
+// fixtureTest is one of Jetstream's integration tests as fixtures/telemetry/expected.json
+// states it: its statistics rows (decoded as the JSON export decodes, NULL as NaN) and,
+// when listed, its enrollments table.
+type fixtureTest struct {
+	Rows        []statistics.Row
+	Enrollments []map[string]any
 }
 
-func expectedFixtureRows(t *testing.T, test string) []fixtureRow {
+func loadFixtureTest(t *testing.T, name string) fixtureTest {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(telemetryFixtures, "expected.json"))
 	if err != nil {
@@ -226,73 +220,71 @@ func expectedFixtureRows(t *testing.T, test string) []fixtureRow {
 		Tests []struct {
 			Name    string `json:"name"`
 			Derived struct {
-				RowCount int          `json:"row_count"`
-				Rows     []fixtureRow `json:"rows"`
+				RowCount int               `json:"row_count"`
+				Rows     []json.RawMessage `json:"rows"`
 			} `json:"statistics_derived"`
+			Enrollments struct {
+				Rows []map[string]any `json:"rows"`
+			} `json:"enrollments_table"`
 		} `json:"tests"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range doc.Tests {
-		if tc.Name == test {
-			if len(tc.Derived.Rows) != tc.Derived.RowCount {
-				t.Fatalf("%s: %d rows listed, row_count %d", test, len(tc.Derived.Rows), tc.Derived.RowCount)
-			}
-			return tc.Derived.Rows
+		if tc.Name != name {
+			continue
 		}
+		if len(tc.Derived.Rows) != tc.Derived.RowCount {
+			t.Fatalf("%s: %d rows listed, row_count %d", name, len(tc.Derived.Rows), tc.Derived.RowCount)
+		}
+		out := fixtureTest{Enrollments: tc.Enrollments.Rows}
+		for _, raw := range tc.Derived.Rows {
+			r, _, err := export.UnmarshalRow(raw)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			out.Rows = append(out.Rows, r)
+		}
+		return out
 	}
-	t.Fatalf("no test %q in expected.json", test)
-	return nil
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
+	t.Fatalf("no test %q in expected.json", name)
+	return fixtureTest{}
 }
 
 // compareRows matches rows by identity and compares values with the fixture's tolerance
 // (1e-9: BigQuery float sums and numpy means may differ in the last ulp); NULL must be NULL.
-func compareRows(t *testing.T, got []statistics.Row, want []fixtureRow) {
+func compareRows(t *testing.T, got, want []statistics.Row) {
 	t.Helper()
-	key := func(metric, stat, branch, cmp, to, segment, basis string) string {
-		return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%s", metric, stat, branch, cmp, to, segment, basis)
+	key := func(r statistics.Row) string {
+		return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%s", r.Metric, r.Statistic, r.Branch, r.Comparison, r.ComparisonToBranch, r.Segment, r.AnalysisBasis)
 	}
 	byKey := map[string]statistics.Row{}
 	for _, r := range got {
-		byKey[key(r.Metric, r.Statistic, r.Branch, r.Comparison, r.ComparisonToBranch, r.Segment, r.AnalysisBasis)] = r
+		byKey[key(r)] = r
 	}
-	same := func(g float64, w *float64) bool {
-		if w == nil {
+	same := func(g, w float64) bool {
+		if math.IsNaN(w) {
 			return math.IsNaN(g)
 		}
-		return math.Abs(g-*w) <= 1e-9
+		return math.Abs(g-w) <= 1e-9
 	}
 	for _, w := range want {
-		k := key(w.Metric, w.Statistic, w.Branch, str(w.Comparison), str(w.ComparisonToBranch), w.Segment, w.AnalysisBasis)
+		k := key(w)
 		g, ok := byKey[k]
 		if !ok {
 			t.Errorf("missing row %s", k)
 			continue
 		}
 		if !same(g.Point, w.Point) || !same(g.Lower, w.Lower) || !same(g.Upper, w.Upper) || !same(g.CIWidth, w.CIWidth) {
-			t.Errorf("%s: point %g [%g, %g] ci %g, want %v [%v, %v] ci %v", k, g.Point, g.Lower, g.Upper, g.CIWidth,
-				fmtPtr(w.Point), fmtPtr(w.Lower), fmtPtr(w.Upper), fmtPtr(w.CIWidth))
+			t.Errorf("%s: point %g [%g, %g] ci %g, want %g [%g, %g] ci %g (NaN = NULL)", k, g.Point, g.Lower, g.Upper, g.CIWidth,
+				w.Point, w.Lower, w.Upper, w.CIWidth)
 		}
 		delete(byKey, k)
 	}
 	for k := range byKey {
 		t.Errorf("unexpected row %s", k)
 	}
-}
-
-func fmtPtr(p *float64) string {
-	if p == nil {
-		return "NULL"
-	}
-	return fmt.Sprint(*p)
 }
 
 // checkAnalysisIDs: the enrollments table holds the analysis unit's ids — client ids, or
@@ -326,31 +318,11 @@ func checkAnalysisIDs(t *testing.T, url, dataset, slug, randomization string) {
 // segment columns.
 func checkEnrollments(t *testing.T, url, dataset, slug, test, randomization string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(telemetryFixtures, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Tests []struct {
-			Name        string `json:"name"`
-			Enrollments struct {
-				Rows []map[string]any `json:"rows"`
-			} `json:"enrollments_table"`
-		} `json:"tests"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
 	ids := map[string]map[string]string{
 		"normandy_id": {"<id:aaaa>": "aaaa", "<id:bbbb>": "bbbb"},
 		"group_id":    {"<id:aaaa>": "aaa0", "<id:bbbb>": "bbb0"},
 	}[randomization]
-	var want []map[string]any
-	for _, tc := range doc.Tests {
-		if tc.Name == test {
-			want = tc.Enrollments.Rows
-		}
-	}
+	want := loadFixtureTest(t, test).Enrollments
 	if len(want) == 0 {
 		return
 	}
