@@ -252,7 +252,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 					Unanalysed: cols.unanalysed,
 					Pairs:      cols.pairs,
 					DataSource: cols.dataSource,
-					Table:      warehouse.MetricsTable(a.Slug, basis+"_"+cols.dataSource, string(w.Period), w.Index),
+					Table:      warehouse.DataSourceMetricsTable(a.Slug, basis, cols.dataSource, string(w.Period), w.Index),
 					Identity:   i == 0,
 				})
 			}

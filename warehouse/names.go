@@ -13,3 +13,9 @@ func StatisticsTable(slug, period string, window int) string {
 func MetricsTable(slug, basis, period string, window int) string {
 	return fmt.Sprintf("%s_%s_%s_%d", NormalizeName(slug), basis, period, window)
 }
+
+// DataSourceMetricsTable is Jetstream's metrics table of one data source in discrete mode:
+// <normalized slug>_<basis>_<data source>_<period>_<window>.
+func DataSourceMetricsTable(slug, basis, dataSource, period string, window int) string {
+	return fmt.Sprintf("%s_%s_%s_%s_%d", NormalizeName(slug), basis, dataSource, period, window)
+}

@@ -10,4 +10,8 @@ func TestTableNames(t *testing.T) {
 	if got := MetricsTable("normandy-test-slug", BasisEnrollments, "day", 2); got != "normandy_test_slug_enrollments_day_2" {
 		t.Errorf("MetricsTable = %s", got)
 	}
+	// Jetstream's test_discrete_metrics table names
+	if got := DataSourceMetricsTable("test-experiment", BasisExposures, "clients_last_seen", "week", 1); got != "test_experiment_exposures_clients_last_seen_week_1" {
+		t.Errorf("DataSourceMetricsTable = %s", got)
+	}
 }
