@@ -439,8 +439,8 @@ func TestPlanExplicitSlugRuns(t *testing.T) {
 		}
 	}
 	t.Logf("explicit-slug evaluations checked: %d", checked)
-	if checked < 12 {
-		t.Errorf("checked %d evaluations, want at least one per parsed experiment", checked)
+	if checked != 41 {
+		t.Errorf("checked %d evaluations, want all 41 of expected.json's parsed experiments", checked)
 	}
 }
 
