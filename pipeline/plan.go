@@ -123,8 +123,32 @@ func newExperimentPlan(a *configs.Analysis, dates Dates, opts Options) *Experime
 			Segments:     segments(a),
 			AnalysisUnit: a.AnalysisUnit,
 			Exposure:     exposure(a),
+			Type:         enrollmentsType(a),
+			AppDataset:   warehouse.AppDataset(appID(a)),
+			Custom:       a.EnrollmentQuery,
 		},
 	}
+}
+
+// enrollmentsType is the experiment's enrollments query type: its config's, else its
+// platform's (normandy for desktop, Glean events for the mobile apps).
+func enrollmentsType(a *configs.Analysis) string {
+	if a.EnrollmentsQueryType != "" {
+		return a.EnrollmentsQueryType
+	}
+	if p, ok := configs.PlatformOf(a.AppName); ok {
+		return p.EnrollmentsQueryType
+	}
+	return warehouse.EnrollmentsNormandy
+}
+
+// appID is the experiment's Glean app id: Experimenter's, else its platform's.
+func appID(a *configs.Analysis) string {
+	if a.AppID != "" {
+		return a.AppID
+	}
+	p, _ := configs.PlatformOf(a.AppName)
+	return p.AppID
 }
 
 // exposure converts the analysis' exposure signal, nil for Jetstream's default exposures.

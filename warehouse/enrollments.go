@@ -7,13 +7,18 @@ import (
 	"time"
 )
 
-// Enrollments describes the enrollments table of one experiment (normandy enrollment
-// events, Jetstream's desktop default).
+// Enrollments describes the enrollments table of one experiment.
 type Enrollments struct {
 	Slug        string
 	First, Last time.Time // first and last enrollment date (inclusive)
 	SampleSize  int       // percentage of clients kept by sample_id; 0 means 100
-	EventsTable string    // e.g. mozdata.telemetry.events
+	EventsTable string    // desktop (normandy) events, e.g. mozdata.telemetry.events
+	// Type is the enrollments query type (EnrollmentsNormandy when empty); AppDataset the
+	// application's dataset (AppDataset of its app_id) that Glean-based types read.
+	Type, AppDataset string
+	// Custom, when set, is the experiment's own enrollment_query (BigQuery SQL yielding
+	// analysis_id or the unit's id column, branch, enrollment_date, num_enrollment_events).
+	Custom string
 	Segments    []Segment // a BOOL column each
 	// AnalysisUnit is the id clients are analysed by: client_id (default) or
 	// profile_group_id (experiments randomised by group_id).
@@ -37,29 +42,11 @@ func (e Enrollments) TableName() string { return "enrollments_" + NormalizeName(
 // first enrollment date and event count, left-joined with the client's first exposure
 // on or after enrollment and within the enrollment period (or by the exposure signal).
 func (e Enrollments) Query(d Dialect) (string, error) {
-	sample := e.SampleSize
-	if sample <= 0 {
-		sample = 100
+	raw, err := e.rawEnrollments(d)
+	if err != nil {
+		return "", fmt.Errorf("experiment %q: %w", e.Slug, err)
 	}
-	filter := func(methods string) string {
-		return fmt.Sprintf(`e.event_category = 'normandy'
-        AND e.event_method IN (%s)
-        AND e.submission_date BETWEEN %s AND %s
-        AND e.event_string_value = %s
-        AND e.sample_id < %d`, methods, d.Date(e.First), d.Date(e.Last), quote(e.Slug), sample)
-	}
-	exposures := fmt.Sprintf(`SELECT
-        e.%[1]s AS analysis_id,
-        %[2]s AS branch,
-        MIN(e.submission_date) AS exposure_date,
-        COUNT(e.submission_date) AS num_exposure_events
-    FROM raw_enrollments re
-    JOIN %[3]s e
-        ON re.analysis_id = e.%[1]s
-        AND re.branch = %[2]s
-        AND e.submission_date >= re.enrollment_date
-    WHERE %[4]s
-    GROUP BY 1, 2`, unit(e.AnalysisUnit), d.MapGet("e.event_map_values", "branchSlug"), d.Rewrite(e.EventsTable), filter("'exposure', 'expose'"))
+	exposures := e.defaultExposures(d)
 	if x := e.Exposure; x != nil {
 		// The day period's first window, [0, 0], as Jetstream builds the table with the day's time limits.
 		from, to, err := x.dates(e.First, e.Last, 0, 0)
@@ -75,33 +62,20 @@ func (e Enrollments) Query(d Dialect) (string, error) {
 		segmentJoins = "\n    " + strings.Join(joins, "\n    ")
 	}
 	q := fmt.Sprintf(`WITH raw_enrollments AS (
-    SELECT
-        e.%[7]s AS analysis_id,
-        %[1]s AS branch,
-        MIN(e.submission_date) AS enrollment_date,
-        COUNT(e.submission_date) AS num_enrollment_events
-    FROM %[2]s e
-    WHERE %[3]s
-    GROUP BY 1, 2
+    %s
 ),
 segmented_enrollments AS (
-    SELECT raw_enrollments.*%[5]s FROM raw_enrollments%[6]s
+    SELECT raw_enrollments.*%s FROM raw_enrollments%s
 ),
 exposures AS (
-    %[4]s
+    %s
 )
 SELECT
     se.*,
     x.exposure_date,
     x.num_exposure_events
 FROM segmented_enrollments se
-LEFT JOIN exposures x USING (analysis_id, branch)`,
-		d.MapGet("e.event_map_values", "branch"),
-		d.Rewrite(e.EventsTable),
-		filter("'enroll'"),
-		exposures,
-		segmentColumns, segmentJoins, unit(e.AnalysisUnit),
-	)
+LEFT JOIN exposures x USING (analysis_id, branch)`, raw, segmentColumns, segmentJoins, exposures)
 	return strings.TrimSpace(q), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,15 @@ func goldenQueries(t *testing.T, d Dialect) map[string]string {
 			t.Fatal(err)
 		}
 		out["enrollments_"+unit] = q
+	}
+	for _, typ := range []string{EnrollmentsGleanEvent, EnrollmentsFenixFallback, EnrollmentsCirrus} {
+		g := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"),
+			EventsTable: "moz-fx-data-shared-prod.telemetry.events", Type: typ, AppDataset: "fenix", SampleSize: 10}
+		q, err := g.Query(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["enrollments_"+strings.ReplaceAll(typ, "-", "_")] = q
 	}
 	m := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: d.Table("mozanalysis", "enrollments_test_experiment"),
 		Basis: BasisExposures, WindowStart: 0, WindowEnd: 6, FirstDate: date("2020-03-30"), LastDate: date("2020-04-12"),

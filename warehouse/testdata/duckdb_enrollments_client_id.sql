@@ -4,9 +4,9 @@ WITH raw_enrollments AS (
         map_get_key(e.event_map_values, 'branch') AS branch,
         MIN(e.submission_date) AS enrollment_date,
         COUNT(e.submission_date) AS num_enrollment_events
-    FROM mozdata.telemetry.events e
+    FROM "telemetry"."events" e
     WHERE e.event_category = 'normandy'
-        AND e.event_method IN ('enroll')
+        AND e.event_method = 'enroll'
         AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
         AND e.event_string_value = 'test-experiment'
         AND e.sample_id < 100
@@ -28,20 +28,25 @@ segmented_enrollments AS (
 ),
 exposures AS (
     SELECT
-        e.client_id AS analysis_id,
-        map_get_key(e.event_map_values, 'branchSlug') AS branch,
-        MIN(e.submission_date) AS exposure_date,
-        COUNT(e.submission_date) AS num_exposure_events
+        re.analysis_id,
+        re.branch,
+        MIN(x.submission_date) AS exposure_date,
+        COUNT(x.submission_date) AS num_exposure_events
     FROM raw_enrollments re
-    JOIN mozdata.telemetry.events e
-        ON re.analysis_id = e.client_id
-        AND re.branch = map_get_key(e.event_map_values, 'branchSlug')
-        AND e.submission_date >= re.enrollment_date
-    WHERE e.event_category = 'normandy'
-        AND e.event_method IN ('exposure', 'expose')
-        AND e.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
-        AND e.event_string_value = 'test-experiment'
-        AND e.sample_id < 100
+    JOIN (
+        SELECT
+            ev.client_id AS analysis_id,
+            map_get_key(ev.event_map_values, 'branchSlug') AS branch,
+            ev.submission_date
+        FROM "telemetry"."events" ev
+        WHERE ev.event_category = 'normandy'
+            AND ev.event_method IN ('exposure', 'expose')
+            AND ev.submission_date BETWEEN DATE '2020-03-30' AND DATE '2020-04-06'
+            AND ev.event_string_value = 'test-experiment'
+    ) x
+        ON re.analysis_id = x.analysis_id
+        AND re.branch = x.branch
+        AND x.submission_date >= re.enrollment_date
     GROUP BY 1, 2
 )
 SELECT
