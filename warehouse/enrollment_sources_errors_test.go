@@ -14,7 +14,9 @@ func TestEnrollmentSourceErrors(t *testing.T) {
 	}{
 		{"background-update", func(e *Enrollments) { e.Type = EnrollmentsBackgroundUpdate },
 			`experiment "x": enrollments query type "background-update" is not supported`},
-		{"glean by group", func(e *Enrollments) { e.Type, e.AppDataset, e.AnalysisUnit = EnrollmentsGleanEvent, "fenix", "profile_group_id" },
+		{"glean by group", func(e *Enrollments) {
+			e.Type, e.AppDataset, e.AnalysisUnit = EnrollmentsGleanEvent, "fenix", "profile_group_id"
+		},
 			`experiment "x": glean-event enrollments support only the client_id analysis unit, not profile_group_id`},
 		{"glean without app", func(e *Enrollments) { e.Type = EnrollmentsGleanEvent },
 			`experiment "x": glean-event enrollments need the application's dataset (its app_id)`},

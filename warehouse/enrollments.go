@@ -18,8 +18,8 @@ type Enrollments struct {
 	Type, AppDataset string
 	// Custom, when set, is the experiment's own enrollment_query (BigQuery SQL yielding
 	// analysis_id or the unit's id column, branch, enrollment_date, num_enrollment_events).
-	Custom string
-	Segments    []Segment // a BOOL column each
+	Custom   string
+	Segments []Segment // a BOOL column each
 	// AnalysisUnit is the id clients are analysed by: client_id (default) or
 	// profile_group_id (experiments randomised by group_id).
 	AnalysisUnit string
