@@ -120,3 +120,56 @@ GROUP BY 1, 2`, id)
 		}
 	}
 }
+
+// The first-day rule for each experiments column type: on the enrollment day (g1: 05-02)
+// only rows already annotated with the experiment count; later rows count either way.
+// Each table has, for g1, an annotated and an unannotated row on 05-02 and an unannotated
+// row on 05-03, worth 1, 10 and 100: the metric is 101.
+func TestExperimentsColumnTypes(t *testing.T) {
+	c := gleanWarehouse(t)
+	ctx := context.Background()
+	tables := map[string][]string{
+		"native": {`CREATE TABLE fenix.native_daily (client_id VARCHAR, submission_date DATE, n DOUBLE,
+			experiments STRUCT(key VARCHAR, value STRUCT(branch VARCHAR))[])`,
+			`INSERT INTO fenix.native_daily VALUES
+			('g1', DATE '2024-05-02', 1, [{'key': 'glean-exp', 'value': {'branch': 'treatment'}}]),
+			('g1', DATE '2024-05-02', 10, [{'key': 'other', 'value': {'branch': 'x'}}]),
+			('g1', DATE '2024-05-03', 100, [])`},
+		"glean": {`CREATE TABLE fenix.glean_metrics (client_id VARCHAR, submission_date DATE, n DOUBLE,
+			ping_info STRUCT(experiments STRUCT(key VARCHAR, value STRUCT(branch VARCHAR))[]))`,
+			`INSERT INTO fenix.glean_metrics VALUES
+			('g1', DATE '2024-05-02', 1, {'experiments': [{'key': 'glean-exp', 'value': {'branch': 'treatment'}}]}),
+			('g1', DATE '2024-05-02', 10, {'experiments': []}),
+			('g1', DATE '2024-05-03', 100, {'experiments': []})`},
+		"events_stream": {`CREATE TABLE fenix.events (client_id VARCHAR, submission_date DATE, n DOUBLE, experiments JSON)`,
+			`INSERT INTO fenix.events VALUES
+			('g1', DATE '2024-05-02', 1, '{"glean-exp": {"branch": "treatment"}}'),
+			('g1', DATE '2024-05-02', 10, '{}'),
+			('g1', DATE '2024-05-03', 100, NULL)`},
+	}
+	from := map[string]string{"native": "fenix.native_daily", "glean": "fenix.glean_metrics", "events_stream": "fenix.events"}
+	table := createEnrollments(t, c, gleanEnrollments())
+	for typ, stmts := range tables {
+		for _, s := range stmts {
+			if err := c.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		q := MetricsQuery{Slug: "glean-exp", EnrollmentsTable: table, Basis: BasisEnrollments, WindowStart: 0, WindowEnd: 6,
+			FirstDate: date("2024-05-01"), LastDate: date("2024-05-13"),
+			Metrics: []Metric{{Name: "n", SelectExpression: "COALESCE(SUM(n), 0)", DataSource: DataSource{Name: typ,
+				FromExpression: "`mozdata." + from[typ] + "`", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date",
+				ExperimentsColumnType: typ}}}}
+		sql, err := q.SQL(c.Dialect())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := collect(t, c, sql)
+		if got := rows["g1"][len(MetricsKeyColumns)]; got != 101.0 {
+			t.Errorf("%s: g1's metric = %v, want 101 (the unannotated enrollment-day row dropped)", typ, got)
+		}
+		if got := rows["g2"][len(MetricsKeyColumns)]; got != 0.0 {
+			t.Errorf("%s: g2's metric = %v, want 0", typ, got)
+		}
+	}
+}

@@ -19,7 +19,7 @@ type DataSource struct {
 	ClientIDColumn        string
 	GroupIDColumn         string // the id column for the profile_group_id analysis unit
 	SubmissionDateColumn  string
-	ExperimentsColumnType string // simple or none (others: not yet supported)
+	ExperimentsColumnType string // simple, native, glean, events_stream or none
 }
 
 // Metric is one per-client aggregate over a data source's rows.
@@ -177,13 +177,13 @@ func (q MetricsQuery) dataSourceCTE(d Dialect, alias string, metrics []Metric, a
 	}
 	from := d.Rewrite(ds.FromExpression)
 	firstDay := ""
-	switch ds.ExperimentsColumnType {
-	case "none", "":
-	case "simple":
+	annotation, err := experimentAnnotation(d, ds, q.Slug)
+	if err != nil {
+		return "", err
+	}
+	if annotation != "" {
 		// Rows dated on the enrollment date count only if they already carry the annotation.
-		firstDay = fmt.Sprintf("\n        AND (%s != e.enrollment_date OR %s IS NOT NULL)", date, d.MapGet("ds.experiments", q.Slug))
-	default:
-		return "", fmt.Errorf("data source %q: experiments_column_type %q is not supported yet", ds.Name, ds.ExperimentsColumnType)
+		firstDay = fmt.Sprintf("\n        AND (%s != e.enrollment_date OR %s IS NOT NULL)", date, annotation)
 	}
 	var selects []string
 	for _, m := range metrics {
@@ -260,4 +260,24 @@ func groupByDataSource(metrics []Metric) (map[string][]Metric, []string) {
 		groups[key] = append(groups[key], m)
 	}
 	return groups, order
+}
+
+// experimentAnnotation is the expression of a data-source row's experiment annotation for
+// slug by the data source's experiments_column_type (mozanalysis' experiments_column_expr):
+// NULL when the row was sent before the client was tagged; "" for "none".
+func experimentAnnotation(d Dialect, ds DataSource, slug string) (string, error) {
+	switch ds.ExperimentsColumnType {
+	case "none", "":
+		return "", nil
+	case "simple":
+		return d.MapGet("ds.experiments", slug), nil
+	case "native":
+		return d.MapGet("ds.experiments", slug) + ".branch", nil
+	case "glean":
+		return d.MapGet("ds.ping_info.experiments", slug) + ".branch", nil
+	case "events_stream":
+		// events_stream's experiments column is JSON: {"<slug>": {"branch": …}, …}.
+		return d.Rewrite(fmt.Sprintf(`JSON_VALUE(ds.experiments, '$."%s".branch')`, strings.ReplaceAll(slug, `"`, ``))), nil
+	}
+	return "", fmt.Errorf("data source %q: experiments_column_type %q is not one of simple, native, glean, events_stream, none", ds.Name, ds.ExperimentsColumnType)
 }
