@@ -105,7 +105,8 @@ var tableDDL = []string{
 		event_method VARCHAR,
 		event_object VARCHAR,
 		event_string_value VARCHAR,
-		event_map_values STRUCT(key VARCHAR, value VARCHAR)[]
+		event_map_values STRUCT(key VARCHAR, value VARCHAR)[],
+		experiments STRUCT(key VARCHAR, value STRUCT(branch VARCHAR))[]
 	)`,
 	`CREATE TABLE telemetry.clients_daily (
 		submission_date DATE,
@@ -162,10 +163,14 @@ var stageDDL = []string{
 var finalDML = []string{
 	`INSERT INTO telemetry.events
 	SELECT e.submission_date, c.client_id, c.profile_group_id, c.sample_id,
-		k.event_category, k.event_method, k.event_object, k.event_string_value, k.event_map_values
+		k.event_category, k.event_method, k.event_object, k.event_string_value, k.event_map_values,
+		CASE WHEN k.event_category = 'normandy' AND k.branch IS NOT NULL
+			THEN [{'key': k.event_string_value, 'value': {'branch': k.branch}}] ELSE [] END
 	FROM stage.events e
 	JOIN stage.clients c USING (client_index)
-	JOIN stage.event_kinds k USING (kind)`,
+	JOIN (SELECT *, COALESCE(list_filter(event_map_values, x -> x.key = 'branch')[1].value,
+			list_filter(event_map_values, x -> x.key = 'branchSlug')[1].value) AS branch
+		FROM stage.event_kinds) k USING (kind)`,
 	`INSERT INTO telemetry.clients_daily
 	SELECT d.submission_date, c.client_id, c.profile_group_id, c.sample_id,
 		d.active_hours_sum, d.subsession_hours_sum, d.uri_count, d.uri_count_normal_and_private,
@@ -234,6 +239,9 @@ func generateDuckDB(ctx context.Context, path string, opts Options) (t Truth, er
 		return Truth{}, err
 	}
 	if err := exec("filling the tables", finalDML...); err != nil {
+		return Truth{}, err
+	}
+	if err := exec("deriving the tables of the platform defaults", append(derivedDDL, derivedDML(p.cal.design.Slug)...)...); err != nil {
 		return Truth{}, err
 	}
 	if err := exec("detaching the staging database", "DETACH stage", "CHECKPOINT"); err != nil {

@@ -83,7 +83,7 @@ func TestWriteDuckDB(t *testing.T) {
 
 	db := openSample(t, dir)
 	// Row counts, through the three-part names Jetstream's SQL uses.
-	if n := queryInt(t, db, `SELECT count(*) FROM mozdata.telemetry.events`); n != int64(len(rec.events)) {
+	if n := queryInt(t, db, `SELECT count(*) FROM mozdata.telemetry.events WHERE event_method IS DISTINCT FROM 'unenroll'`); n != int64(len(rec.events)) {
 		t.Errorf("events: %d rows, the writer saw %d", n, len(rec.events))
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM mozdata.telemetry.clients_daily`); n != int64(len(rec.days)) {
@@ -120,6 +120,13 @@ func TestWriteDuckDB(t *testing.T) {
 		"clients_daily.pings_aggregated_by_this_row BIGINT",
 		"clients_daily.is_default_browser BOOLEAN",
 		"clients_daily.experiments " + kv,
+		"desktop_active_users.submission_date DATE",
+		"desktop_active_users.client_id VARCHAR",
+		"desktop_active_users.profile_group_id VARCHAR",
+		"desktop_active_users.sample_id INTEGER",
+		"desktop_active_users.is_desktop BOOLEAN",
+		"desktop_active_users.is_dau BOOLEAN",
+		"desktop_active_users.days_active_bits BIGINT",
 		"events.submission_date DATE",
 		"events.client_id VARCHAR",
 		"events.profile_group_id VARCHAR",
@@ -129,6 +136,7 @@ func TestWriteDuckDB(t *testing.T) {
 		"events.event_object VARCHAR",
 		"events.event_string_value VARCHAR",
 		"events.event_map_values " + kv,
+		`events.experiments STRUCT("key" VARCHAR, "value" STRUCT(branch VARCHAR))[]`,
 	}
 	if !reflect.DeepEqual(got, wantCols) {
 		t.Errorf("columns =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantCols, "\n"))
@@ -139,7 +147,7 @@ func TestWriteDuckDB(t *testing.T) {
 		profile_group_id || '|' || sample_id || '|' || coalesce(event_category, '') || '|' ||
 		coalesce(event_method, '') || '|' || coalesce(event_object, '') || '|' || coalesce(event_string_value, '') || '|' ||
 		coalesce(list_aggregate(list_transform(event_map_values, x -> x.key || '=' || x.value), 'string_agg', ','), '')
-		FROM mozdata.telemetry.events`), eventStrings(rec.events))
+		FROM mozdata.telemetry.events WHERE event_method IS DISTINCT FROM 'unenroll'`), eventStrings(rec.events))
 	compareRows(t, "clients_daily", queryRows(t, db, `SELECT strftime(submission_date, '%Y-%m-%d') || '|' || client_id || '|' ||
 		profile_group_id || '|' || sample_id || '|' || round(active_hours_sum * 720)::BIGINT || '|' ||
 		round(subsession_hours_sum * 720)::BIGINT || '|' ||
