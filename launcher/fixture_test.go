@@ -181,7 +181,7 @@ func TestRunJetstreamIntegrationTests(t *testing.T) {
 					t.Fatal(err)
 				}
 				out := filepath.Join(caseDir, "output")
-				err = Run(context.Background(), RunOptions{
+				err = Run(context.Background(), RunOptions{ConfigOnly: true,
 					ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
 					// each case has its own enrollments tables, as each upstream test has a fresh dataset
 					Dataset:     fmt.Sprintf("mozanalysis_%d_%s", i, randomization),
@@ -390,7 +390,7 @@ func TestRunFailingDataSources(t *testing.T) {
 	}
 	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
 	out := filepath.Join(dir, "output")
-	err = Run(context.Background(), RunOptions{ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
+	err = Run(context.Background(), RunOptions{ConfigOnly: true, ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
 		Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow}, io.Discard)
 	if err != nil {
 		t.Fatal(err)

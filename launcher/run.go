@@ -31,6 +31,8 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample"},
 			&cli.StringFlag{Name: "config", Usage: "Jetstream config TOML named <slug>.toml; default: the bundled sample's"},
+			configRepoFlag,
+			&cli.BoolFlag{Name: "config-only", Usage: "resolve the config alone, without the platform's default metrics (as Jetstream's own integration tests do)"},
 			&cli.StringFlag{Name: "warehouse", Value: DefaultWarehouse, Usage: "warehouse URL: duckdb:PATH, or bigquery:PROJECT"},
 			&cli.StringFlag{Name: "bigquery-endpoint",
 				Usage: "BigQuery API endpoint, e.g. the emulator's http://127.0.0.1:9050, without credentials (default: BIGQUERY_EMULATOR_HOST, else Google's)"},
@@ -58,21 +60,27 @@ func runCommand() *cli.Command {
 type RunOptions struct {
 	ExperimentFile string // "" = bundled sample
 	ConfigFile     string // "" = bundled sample
-	Warehouse      string
-	Dataset        string
-	EventsTable    string
-	From, To       time.Time // zero = from the experiment's dates
-	Periods        []configs.Period
-	Output         string
-	Seed           uint64
-	SQLOutputDir   string    // "" = do not write the queries
-	Now            time.Time // the clock that decides Live/Complete and "yesterday"
+	// ConfigRepos are metric-hub-shaped folders merged over the embedded metric-hub, whose
+	// platform defaults, outcomes and definitions the config is resolved with.
+	ConfigRepos  []string
+	ConfigOnly   bool // resolve the config without platform defaults
+	Warehouse    string
+	Dataset      string
+	EventsTable  string
+	From, To     time.Time // zero = from the experiment's dates
+	Periods      []configs.Period
+	Output       string
+	Seed         uint64
+	SQLOutputDir string    // "" = do not write the queries
+	Now          time.Time // the clock that decides Live/Complete and "yesterday"
 }
 
 func runOptionsFrom(c *cli.Context) (RunOptions, error) {
 	o := RunOptions{
 		ExperimentFile: c.String("experiment"),
 		ConfigFile:     c.String("config"),
+		ConfigRepos:    c.StringSlice("config-repo"),
+		ConfigOnly:     c.Bool("config-only"),
 		Warehouse:      c.String("warehouse"),
 		Dataset:        c.String("dataset"),
 		EventsTable:    c.String("events-table"),
@@ -217,6 +225,10 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, err
 	if err != nil {
 		return nil, experimenter.Experiment{}, err
 	}
+	collection, err := configs.MetricHubWith(o.ConfigRepos...)
+	if err != nil {
+		return nil, experimenter.Experiment{}, err
+	}
 	exps, err := experimenter.Parse(expData, o.Now)
 	if err != nil {
 		return nil, experimenter.Experiment{}, fmt.Errorf("%s: %w", expName, err)
@@ -224,7 +236,11 @@ func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, err
 	slug := strings.TrimSuffix(filepath.Base(spec.File), ".toml")
 	for _, e := range exps {
 		if e.Slug == slug {
-			a, err := configs.Resolve(spec, e)
+			if o.ConfigOnly {
+				a, err := configs.Resolve(spec, e)
+				return a, e, err
+			}
+			a, err := collection.Resolve(spec, e)
 			return a, e, err
 		}
 	}

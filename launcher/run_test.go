@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/experimenter"
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/sampledata"
 	"github.com/jetstream-beam/jetstream/samples"
@@ -46,9 +49,12 @@ func defaultSample(t testing.TB) (warehouseURL string, truth sampledata.Truth) {
 	return "duckdb:" + filepath.Join(dir, "mozdata.duckdb"), truth
 }
 
-// TestRunDefaultSample is `make run`'s acceptance: both JSON files, valid against the
-// published schema, every window, no duplicate rows, and the treatment's relative uplift of
-// mean active hours excluding 0 and containing the generated true effect.
+// TestRunDefaultSample is `make run`'s acceptance: the sample config resolved with the real
+// firefox_desktop platform defaults; the SQL files, one per basis, data source and window;
+// both JSON files of every period, valid against the published schema, with exactly the
+// (metric, statistic) pairs the resolved config asks for in every window and no duplicate
+// rows; and the treatment's relative uplift of mean active hours excluding 0 and containing
+// the generated true effect.
 func TestRunDefaultSample(t *testing.T) {
 	url, truth := defaultSample(t)
 	out := filepath.Join(t.TempDir(), "output")
@@ -58,38 +64,38 @@ func TestRunDefaultSample(t *testing.T) {
 		Output: out, Now: testNow, SQLOutputDir: sqlDir}, &summary); err != nil {
 		t.Fatal(err)
 	}
-	// --sql-output-dir: the enrollments query and one metrics query per basis and window,
-	// named after Jetstream's tables.
-	entries, err := os.ReadDir(sqlDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sqlFiles []string
-	for _, e := range entries {
-		sqlFiles = append(sqlFiles, e.Name())
-	}
+	a := resolvedSample(t)
+	windows := map[configs.Period]int{configs.Day: 30, configs.Week: 4, configs.Overall: 1, configs.PreenrollmentWeek: 1, configs.PreenrollmentDays28: 1}
 	wantSQL := []string{"enrollments_sample_sidebar_redesign.sql"}
-	for _, basis := range []string{"enrollments", "exposures"} {
-		wantSQL = append(wantSQL, "sample_sidebar_redesign_"+basis+"_clients_daily_overall_1.sql")
-		for w := 1; w <= 4; w++ {
-			wantSQL = append(wantSQL, fmt.Sprintf("sample_sidebar_redesign_%s_clients_daily_week_%d.sql", basis, w))
+	for period, n := range windows {
+		for _, basis := range []string{"enrollments", "exposures"} {
+			sources := map[string]bool{}
+			for _, name := range a.Periods[period] {
+				if m := a.Metrics[name]; m.DataSource != "" && slices.Contains(m.AnalysisBases, basis) {
+					sources[m.DataSource] = true
+				}
+			}
+			for ds := range sources {
+				for w := 1; w <= n; w++ {
+					wantSQL = append(wantSQL, fmt.Sprintf("sample_sidebar_redesign_%s_%s_%s_%d.sql", basis, ds, period, w))
+				}
+			}
 		}
 	}
 	slices.Sort(wantSQL)
-	if !slices.Equal(sqlFiles, wantSQL) {
-		t.Errorf("SQL files %v, want %v", sqlFiles, wantSQL)
+	if got := dirNames(t, sqlDir); !slices.Equal(got, wantSQL) {
+		t.Errorf("SQL files %v, want %v", got, wantSQL)
 	}
+	if len(wantSQL) < 200 {
+		t.Errorf("only %d SQL files: the platform defaults are not in the run", len(wantSQL))
+	}
+
 	schema, err := jsonschema.NewCompiler().Compile("../../shared/fixtures/schemas/statistics.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]struct{ windows, rowsPerWindow int }{
-		// weekly: enrollments basis 3 bootstrap metrics × 6 rows + binomial 6 + 2 counts; exposures basis active_hours 6 + 2 counts
-		"statistics_sample_sidebar_redesign_weekly.json": {4, 3*6 + 6 + 2 + 6 + 2},
-		// overall adds search_count on the enrollments basis
-		"statistics_sample_sidebar_redesign_overall.json": {1, 4*6 + 6 + 2 + 6 + 2},
-	}
-	for name, want := range files {
+	for period, n := range windows {
+		name := "statistics_sample_sidebar_redesign_" + period.Suffix() + ".json"
 		data, err := os.ReadFile(filepath.Join(out, "statistics", name))
 		if err != nil {
 			t.Fatal(err)
@@ -101,19 +107,26 @@ func TestRunDefaultSample(t *testing.T) {
 		if err := schema.Validate(inst); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		windows, err := export.ParseStatisticsJSON(data)
+		parsed, err := export.ParseStatisticsJSON(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(windows) != want.windows {
-			t.Errorf("%s: %d windows, want %d", name, len(windows), want.windows)
+		if len(parsed) != n {
+			t.Errorf("%s: %d windows, want %d", name, len(parsed), n)
 		}
-		for i, w := range windows {
-			if w.Index != i+1 || len(w.Rows) != want.rowsPerWindow {
-				t.Errorf("%s: window %d has index %d and %d rows, want %d and %d", name, i+1, w.Index, len(w.Rows), i+1, want.rowsPerWindow)
+		want := wantPairs(t, a, period)
+		for i, w := range parsed {
+			got := map[string]bool{}
+			for _, r := range w.Rows {
+				if r.AnalysisBasis == "enrollments" && r.Metric != "identity" {
+					got[r.Metric+" "+r.Statistic] = true
+				}
+			}
+			if w.Index != i+1 || !maps.Equal(got, want) {
+				t.Errorf("%s window %d (index %d): metric and statistic pairs\n%v\nwant\n%v", name, i+1, w.Index, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 			}
 		}
-		if d := export.Duplicates(windows); len(d) > 0 {
+		if d := export.Duplicates(parsed); len(d) > 0 {
 			t.Errorf("%s: duplicate rows %v", name, d)
 		}
 	}
@@ -142,7 +155,7 @@ func TestRunDefaultSample(t *testing.T) {
 	if !found {
 		t.Error("no relative uplift row for active_hours")
 	}
-	for _, want := range []string{"overall window 1 (days 0 to 28 after enrollment)", "week window 4 (days 21 to 27 after enrollment)", "active_hours  mean       treatment"} {
+	for _, want := range []string{"overall window 1 (days 0 to 28 after enrollment)", "week window 4 (days 21 to 27 after enrollment)", "active_hours                                mean       treatment"} {
 		if !strings.Contains(summary.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary.String())
 		}
@@ -332,4 +345,50 @@ func TestRunBigQueryEndpointFlag(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--bigquery-endpoint needs --warehouse bigquery:PROJECT") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// resolvedSample is the bundled sample's config resolved with the embedded platform defaults.
+func resolvedSample(t *testing.T) *configs.Analysis {
+	t.Helper()
+	spec, err := configs.Parse(samples.ConfigName, samples.ConfigTOML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, err := experimenter.Parse(samples.ExperimentJSON, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := configs.MetricHub().Resolve(spec, exps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// wantPairs are the "metric statistic" pairs (statistic by its output name) the resolved
+// config asks for in a period.
+func wantPairs(t *testing.T, a *configs.Analysis, period configs.Period) map[string]bool {
+	t.Helper()
+	want := map[string]bool{}
+	for _, sum := range a.Summaries[period] {
+		st, err := statistics.New(sum.Statistic.Name, sum.Statistic.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[sum.Metric.Name+" "+st.Output()] = true
+	}
+	return want
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
