@@ -195,7 +195,7 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		return err
 	}
 	for _, ep := range plan.Experiments {
-		if _, err := ep.Enrollments.Ensure(ctx, client, o.Dataset); err != nil {
+		if _, err := ep.Enrollments.Ensure(ctx, client, o.Dataset, o.Now); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,10 @@ type bigQueryClient struct {
 	// attempts for a job that fails with a transient error (rate limits, backend errors).
 	attempts int
 	backoff  func(attempt int) time.Duration
+	// emulated is set when the client talks to an endpoint of its own (the emulator): the
+	// emulator (goccy v0.6.6) ignores CREATE OR REPLACE, so tables are dropped before being
+	// replaced there. Against Google's endpoint the replacement is one atomic statement.
+	emulated bool
 }
 
 // BigQueryLocation renders the location part of a bigquery: warehouse URL.
@@ -67,7 +71,7 @@ func openBigQuery(location string) (Client, error) {
 	if loc := params.Get("location"); loc != "" {
 		bq.Location = loc
 	}
-	return &bigQueryClient{project: project, bq: bq, attempts: 3, backoff: func(a int) time.Duration {
+	return &bigQueryClient{project: project, bq: bq, emulated: endpoint != "", attempts: 3, backoff: func(a int) time.Duration {
 		return time.Duration(1<<a) * time.Second
 	}}, nil
 }
@@ -114,26 +118,6 @@ func (c *bigQueryClient) Query(ctx context.Context, sql string, fn func([]string
 			return err
 		}
 	}
-}
-
-// WriteQuery runs sql into dataset.table with the given write disposition
-// (bigquery.WriteEmpty for enrollments, bigquery.WriteTruncate for metrics tables), labelled
-// as Jetstream labels its tables: last_updated (unix seconds) and the experiment's slug as
-// description.
-func (c *bigQueryClient) WriteQuery(ctx context.Context, sql, dataset, table string, disposition bigquery.TableWriteDisposition, slug string) error {
-	q := c.bq.Query(sql)
-	q.Dst = c.bq.Dataset(dataset).Table(table)
-	q.WriteDisposition = disposition
-	q.CreateDisposition = bigquery.CreateIfNeeded
-	if _, err := c.run(ctx, q); err != nil {
-		return err
-	}
-	update := bigquery.TableMetadataToUpdate{Description: slug}
-	update.SetLabel("last_updated", fmt.Sprint(time.Now().Unix()))
-	if _, err := q.Dst.Update(ctx, update, ""); err != nil {
-		return fmt.Errorf("bigquery: labelling %s.%s: %w", dataset, table, err)
-	}
-	return nil
 }
 
 // DryRun validates sql and returns the bytes it would process.
@@ -183,6 +167,18 @@ func (c *bigQueryClient) TableExists(ctx context.Context, dataset, table string)
 	}
 	return true, nil
 }
+
+// DropTable deletes dataset.table; a missing table is not an error.
+func (c *bigQueryClient) DropTable(ctx context.Context, dataset, table string) error {
+	err := c.bq.Dataset(dataset).Table(table).Delete(ctx)
+	var apiErr *googleapi.Error
+	if err != nil && !(errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound) {
+		return fmt.Errorf("bigquery: dropping %s.%s: %w", dataset, table, err)
+	}
+	return nil
+}
+
+func (c *bigQueryClient) replacesInPlace() bool { return !c.emulated }
 
 // run starts the job and waits for it, retrying transient failures.
 func (c *bigQueryClient) run(ctx context.Context, q *bigquery.Query) (*bigquery.Job, error) {

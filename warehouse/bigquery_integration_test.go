@@ -206,3 +206,59 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 		})
 	}
 }
+
+// Jetstream's destination tables on the emulator: the enrollments table is written once
+// (WRITE_EMPTY: a second write is refused and leaves it as it was) and a metrics table is
+// replaced by a rerun (WRITE_TRUNCATE: one copy of every row). (The emulator keeps no table
+// labels or descriptions; TestCreateTableAs pins the OPTIONS that carry them.)
+func TestIntegrationDestinationTables(t *testing.T) {
+	host := startEmulator(t)
+	loadEmulator(t, host)
+	c, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d := c.Dialect()
+	count := func(table string) int64 {
+		t.Helper()
+		var n int64
+		err := c.Query(ctx, "SELECT COUNT(*) FROM "+d.Table("mozanalysis", table), func(_ []string, v []any) error {
+			n = v[0].(int64)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	now := time.Now()
+	e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"), EventsTable: "mozdata.telemetry.events"}
+	if created, err := e.Ensure(ctx, c, "mozanalysis", now); err != nil || !created {
+		t.Fatalf("first Ensure: created %v, %v", created, err)
+	}
+	narrower := e
+	narrower.Last = date("2020-04-02") // would keep only aaaa
+	if created, err := narrower.Ensure(ctx, c, "mozanalysis", now); err != nil || created {
+		t.Errorf("second Ensure: created %v, %v; want the table kept", created, err)
+	}
+	if n := count(e.TableName()); n != 2 {
+		t.Errorf("enrollments: %d rows, want 2", n)
+	}
+
+	m := MetricsQuery{Slug: "test-experiment", EnrollmentsTable: d.Table("mozanalysis", e.TableName()), Basis: BasisEnrollments,
+		WindowStart: 0, WindowEnd: 6, FirstDate: date("2020-03-30"), LastDate: date("2020-04-12"), Metrics: []Metric{activeHoursMetric}}
+	mq, err := m.SQL(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsTable := MetricsTable("test-experiment", BasisEnrollments, "week", 1)
+	for run := 0; run < 2; run++ {
+		if err := WriteTable(ctx, c, "mozanalysis", metricsTable, mq, WriteTruncate, TableInfo{Description: e.Slug, LastUpdated: now}); err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+	}
+	if n := count(metricsTable); n != 2 {
+		t.Errorf("%s after two runs: %d rows, want 2", metricsTable, n)
+	}
+}

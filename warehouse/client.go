@@ -19,6 +19,8 @@ type Client interface {
 	TableExists(ctx context.Context, dataset, table string) (bool, error)
 	// EnsureDataset creates the dataset (schema) unless it exists.
 	EnsureDataset(ctx context.Context, dataset string) error
+	// DropTable deletes dataset.table; a missing table is not an error.
+	DropTable(ctx context.Context, dataset, table string) error
 }
 
 // Opener opens a client for a location (the part of a warehouse URL after "scheme:").

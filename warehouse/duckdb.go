@@ -83,6 +83,11 @@ func (c *duckDB) TableExists(ctx context.Context, dataset, table string) (bool, 
 	return n > 0, err
 }
 
+// DropTable deletes dataset.table; a missing table is not an error.
+func (c *duckDB) DropTable(ctx context.Context, dataset, table string) error {
+	return c.Exec(ctx, "DROP TABLE IF EXISTS "+DuckDB{}.Table(dataset, table))
+}
+
 // EnsureDataset creates the schema unless it exists.
 func (c *duckDB) EnsureDataset(ctx context.Context, dataset string) error {
 	return c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(dataset))

@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // fixtureDir holds Jetstream's own integration-test telemetry (three small NDJSON tables).
@@ -124,18 +125,29 @@ func TestEnsureEnrollmentsOnce(t *testing.T) {
 	ctx := context.Background()
 	e := Enrollments{Slug: "test-experiment", First: date("2020-03-30"), Last: date("2020-04-06"), EventsTable: "mozdata.telemetry.events"}
 	for i, want := range []bool{true, false} {
-		created, err := e.Ensure(ctx, c, "mozanalysis")
+		created, err := e.Ensure(ctx, c, "mozanalysis", time.Time{})
 		if err != nil || created != want {
 			t.Fatalf("call %d: created = %v, %v; want %v", i+1, created, err, want)
 		}
 	}
 	// A later run with other dates keeps the first table: still the two enrolled clients.
 	e.Last = date("2020-04-02")
-	if created, err := e.Ensure(ctx, c, "mozanalysis"); err != nil || created {
+	if created, err := e.Ensure(ctx, c, "mozanalysis", time.Time{}); err != nil || created {
 		t.Fatalf("third call: created = %v, %v", created, err)
 	}
 	if rows := collect(t, c, `SELECT analysis_id FROM mozanalysis.enrollments_test_experiment`); len(rows) != 2 {
 		t.Errorf("enrollments = %v, want aaaa and bbbb", rows)
+	}
+
+	// A metrics table is replaced by every write (WRITE_TRUNCATE): one copy of each row.
+	for run := 0; run < 2; run++ {
+		err := WriteTable(ctx, c, "mozanalysis", "t_week_1", `SELECT analysis_id FROM mozanalysis.enrollments_test_experiment`, WriteTruncate, TableInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows := collect(t, c, `SELECT count(*) FROM mozanalysis.t_week_1`); fmt.Sprint(rows) != "map[2:[2]]" {
+		t.Errorf("rows after two truncating writes: %v, want 2", rows)
 	}
 }
 

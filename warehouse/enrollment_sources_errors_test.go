@@ -47,3 +47,37 @@ func TestAppDataset(t *testing.T) {
 		}
 	}
 }
+
+// SQL in segments, exposure signals and custom enrollment queries that DuckDB cannot run
+// fails before running, naming where it is and the construct.
+func TestEnrollmentsUnsupportedOnDuckDB(t *testing.T) {
+	base := Enrollments{Slug: "x", First: date("2024-05-01"), Last: date("2024-05-07"), EventsTable: "mozdata.telemetry.events"}
+	seg := regularUser
+	seg.SelectExpression = "COALESCE(LOGICAL_OR(APPROX_QUANTILES(x, 4)[OFFSET(2)] > 1), FALSE)"
+	cases := []struct {
+		name string
+		edit func(*Enrollments)
+		want string
+	}{
+		{"segment", func(e *Enrollments) { e.Segments = []Segment{seg} },
+			`experiment "x": segment "regular_user_v3" (data source "clients_last_seen"): DuckDB cannot run BigQuery's APPROX_QUANTILES (in select_expression)`},
+		{"exposure signal", func(e *Enrollments) {
+			e.Exposure = &ExposureSignal{Name: "opened", SelectExpression: "udf.opened(x)", FromExpression: "mozdata.t",
+				ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}
+		}, `experiment "x": exposure signal "opened": DuckDB cannot run BigQuery's udf.opened (in select_expression)`},
+		{"custom query", func(e *Enrollments) { e.Custom = "SELECT HLL_COUNT.MERGE(s) FROM t" },
+			`experiment "x": custom enrollment query: DuckDB cannot run BigQuery's HLL_COUNT.MERGE (in enrollment_query)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := base
+			c.edit(&e)
+			if _, err := e.Query(DuckDB{}); err == nil || err.Error() != c.want {
+				t.Errorf("error = %v\nwant    %s", err, c.want)
+			}
+			if _, err := e.Query(BigQuery{}); err != nil {
+				t.Errorf("BigQuery: %v", err)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ func (e Enrollments) TableName() string { return "enrollments_" + NormalizeName(
 // first enrollment date and event count, left-joined with the client's first exposure
 // on or after enrollment and within the enrollment period (or by the exposure signal).
 func (e Enrollments) Query(d Dialect) (string, error) {
+	if err := checkEnrollmentsSupported(d, e); err != nil {
+		return "", fmt.Errorf("experiment %q: %w", e.Slug, err)
+	}
 	raw, err := e.rawEnrollments(d)
 	if err != nil {
 		return "", fmt.Errorf("experiment %q: %w", e.Slug, err)
@@ -81,22 +85,15 @@ LEFT JOIN exposures x USING (analysis_id, branch)`, raw, segmentColumns, segment
 
 // Ensure creates the experiment's enrollments table in dataset unless it exists, as Jetstream
 // does (WRITE_EMPTY: enrollments are computed once, and later runs reuse them). created
-// reports whether this call wrote it.
-func (e Enrollments) Ensure(ctx context.Context, c Client, dataset string) (created bool, err error) {
-	exists, err := c.TableExists(ctx, dataset, e.TableName())
-	if err != nil || exists {
-		return false, err
-	}
-	d := c.Dialect()
-	if err := c.EnsureDataset(ctx, dataset); err != nil {
-		return false, err
-	}
-	q, err := e.Query(d)
+// reports whether this call wrote it; now is its last_updated label.
+func (e Enrollments) Ensure(ctx context.Context, c Client, dataset string, now time.Time) (created bool, err error) {
+	q, err := e.Query(c.Dialect())
 	if err != nil {
 		return false, err
 	}
-	if err := c.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", d.Table(dataset, e.TableName()), q)); err != nil {
-		return false, err
+	err = WriteTable(ctx, c, dataset, e.TableName(), q, WriteEmpty, TableInfo{Description: e.Slug, LastUpdated: now})
+	if errors.Is(err, ErrTableExists) {
+		return false, nil
 	}
-	return true, nil
+	return err == nil, err
 }

@@ -221,10 +221,7 @@ func checkSupported(d Dialect, metrics []Metric) error {
 	if !ok {
 		return nil
 	}
-	name := map[string]string{"duckdb": "DuckDB", "bigquery": "BigQuery"}[d.Name()]
-	if name == "" {
-		name = d.Name()
-	}
+	name := displayName(d)
 	ds := metrics[0].DataSource
 	if construct, found := c.UnsupportedConstruct(ds.FromExpression); found {
 		return fmt.Errorf("data source %q (of metric %q): %s cannot run BigQuery's %s (in from_expression)",
@@ -234,6 +231,45 @@ func checkSupported(d Dialect, metrics []Metric) error {
 		if construct, found := c.UnsupportedConstruct(m.SelectExpression); found {
 			return fmt.Errorf("metric %q (data source %q): %s cannot run BigQuery's %s (in select_expression)",
 				m.Name, ds.Name, name, construct)
+		}
+	}
+	return nil
+}
+
+// displayName is the dialect's name as people write it.
+func displayName(d Dialect) string {
+	if name, ok := map[string]string{"duckdb": "DuckDB", "bigquery": "BigQuery"}[d.Name()]; ok {
+		return name
+	}
+	return d.Name()
+}
+
+// checkEnrollmentsSupported fails, naming the segment or exposure signal and the construct,
+// when the dialect cannot run the SQL of a segment, its data source, the exposure signal or a
+// custom enrollment query.
+func checkEnrollmentsSupported(d Dialect, e Enrollments) error {
+	c, ok := d.(unsupportedChecker)
+	if !ok {
+		return nil
+	}
+	type part struct{ what, key, sql string }
+	var parts []part
+	for _, s := range e.Segments {
+		parts = append(parts,
+			part{fmt.Sprintf("segment %q (data source %q)", s.Name, s.DataSource.Name), "select_expression", s.SelectExpression},
+			part{fmt.Sprintf("segment data source %q (of segment %q)", s.DataSource.Name, s.Name), "from_expression", s.DataSource.FromExpression})
+	}
+	if x := e.Exposure; x != nil {
+		parts = append(parts,
+			part{fmt.Sprintf("exposure signal %q", x.Name), "select_expression", x.SelectExpression},
+			part{fmt.Sprintf("exposure signal %q", x.Name), "data_source's from_expression", x.FromExpression})
+	}
+	if e.Custom != "" {
+		parts = append(parts, part{"custom enrollment query", "enrollment_query", e.Custom})
+	}
+	for _, p := range parts {
+		if construct, found := c.UnsupportedConstruct(p.sql); found {
+			return fmt.Errorf("%s: %s cannot run BigQuery's %s (in %s)", p.what, displayName(d), construct, p.key)
 		}
 	}
 	return nil

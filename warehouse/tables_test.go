@@ -1,0 +1,26 @@
+package warehouse
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCreateTableAs(t *testing.T) {
+	info := TableInfo{Description: `test-experiment "x"`, LastUpdated: time.Unix(1700000000, 0)}
+	cases := []struct {
+		d    Dialect
+		disp Disposition
+		want string
+	}{
+		{BigQuery{Project: "moz-fx-data-experiments"}, WriteEmpty, "CREATE TABLE `moz-fx-data-experiments.mozanalysis.t`\n" +
+			`OPTIONS (description = "test-experiment \"x\"", labels = [("last_updated", "1700000000")]) AS` + "\nSELECT 1"},
+		{BigQuery{}, WriteTruncate, "CREATE OR REPLACE TABLE `mozanalysis.t`\n" +
+			`OPTIONS (description = "test-experiment \"x\"", labels = [("last_updated", "1700000000")]) AS` + "\nSELECT 1"},
+		{DuckDB{}, WriteTruncate, "CREATE OR REPLACE TABLE \"mozanalysis\".\"t\" AS\nSELECT 1"},
+	}
+	for _, c := range cases {
+		if got := CreateTableAs(c.d, "mozanalysis", "t", "SELECT 1", c.disp, info); got != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.d.Name(), got, c.want)
+		}
+	}
+}
