@@ -15,7 +15,6 @@ import (
 	"github.com/jetstream-beam/jetstream/experimenter"
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/pipeline"
-	"github.com/jetstream-beam/jetstream/samples"
 	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
@@ -29,7 +28,9 @@ func runCommand() *cli.Command {
 		Description: "Without flags, analyses the bundled sample experiment on the local sample warehouse\n" +
 			"(generate it first with `jetstream sample-data`) over its whole duration.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample"},
+			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample. Without --config: analyse its experiments with their metric-hub configs"},
+			&cli.StringFlag{Name: "experimenter-url", Usage: "analyse the experiments of this Experimenter (e.g. " + experimenter.DefaultBaseURL + ") with their metric-hub configs"},
+			&cli.StringSliceFlag{Name: "experiment-slug", Usage: "with --experimenter-url or --experiment: only this experiment, without the daily selection (repeatable)"},
 			&cli.StringFlag{Name: "config", Usage: "Jetstream config TOML named <slug>.toml; default: the bundled sample's"},
 			configRepoFlag,
 			&cli.BoolFlag{Name: "config-only", Usage: "resolve the config alone, without the platform's default metrics (as Jetstream's own integration tests do)"},
@@ -60,6 +61,9 @@ func runCommand() *cli.Command {
 type RunOptions struct {
 	ExperimentFile string // "" = bundled sample
 	ConfigFile     string // "" = bundled sample
+	// ExperimenterURL, when set, is where the experiments come from (all of them, or Slugs).
+	ExperimenterURL string
+	Slugs           []string // experiments to analyse in Experimenter mode; empty: the daily selection
 	// ConfigRepos are metric-hub-shaped folders merged over the embedded metric-hub, whose
 	// platform defaults, outcomes and definitions the config is resolved with.
 	ConfigRepos  []string
@@ -77,17 +81,19 @@ type RunOptions struct {
 
 func runOptionsFrom(c *cli.Context) (RunOptions, error) {
 	o := RunOptions{
-		ExperimentFile: c.String("experiment"),
-		ConfigFile:     c.String("config"),
-		ConfigRepos:    c.StringSlice("config-repo"),
-		ConfigOnly:     c.Bool("config-only"),
-		Warehouse:      c.String("warehouse"),
-		Dataset:        c.String("dataset"),
-		EventsTable:    c.String("events-table"),
-		Output:         c.String("output"),
-		Seed:           c.Uint64("seed"),
-		SQLOutputDir:   c.String("sql-output-dir"),
-		Now:            time.Now().UTC(),
+		ExperimentFile:  c.String("experiment"),
+		ConfigFile:      c.String("config"),
+		ExperimenterURL: c.String("experimenter-url"),
+		Slugs:           c.StringSlice("experiment-slug"),
+		ConfigRepos:     c.StringSlice("config-repo"),
+		ConfigOnly:      c.Bool("config-only"),
+		Warehouse:       c.String("warehouse"),
+		Dataset:         c.String("dataset"),
+		EventsTable:     c.String("events-table"),
+		Output:          c.String("output"),
+		Seed:            c.Uint64("seed"),
+		SQLOutputDir:    c.String("sql-output-dir"),
+		Now:             time.Now().UTC(),
 	}
 	var err error
 	if ep := c.String("bigquery-endpoint"); ep != "" {
@@ -140,37 +146,22 @@ func parseDate(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// Run analyses one experiment: resolve, plan, prepare the warehouse, run the pipeline,
-// publish, summarise. Nothing is published unless the whole pipeline succeeds.
+// Run analyses the experiments of the options (one config's, or Experimenter's): decide,
+// plan, prepare the warehouse, run one pipeline for all of them, publish, summarise. Nothing
+// is published unless the whole pipeline succeeds. An experiment that fails (its decision,
+// its config) is reported and left out while the others are analysed; the run then ends
+// with an error naming it.
 func Run(ctx context.Context, o RunOptions, out io.Writer) error {
-	a, exp, err := loadAnalysis(o)
-	if err != nil {
-		return err
-	}
-	from, to := o.From, o.To
-	if from.IsZero() {
-		from = a.StartDate
-	}
-	if to.IsZero() {
-		to = a.EndDate
-		if to.IsZero() || to.After(o.Now) {
-			to = o.Now.Truncate(24*time.Hour).AddDate(0, 0, -1)
-		}
+	if len(o.Slugs) > 0 && !o.experimenterMode() {
+		return fmt.Errorf("--experiment-slug needs --experimenter-url or --experiment without --config")
 	}
 	dialect, err := warehouse.DialectOf(o.Warehouse)
 	if err != nil {
 		return err
 	}
-	if to.Before(from) {
-		return fmt.Errorf("analysis dates: %s is after %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
-	}
-	periods := o.Periods
-	if len(periods) == 0 {
-		periods = configs.Periods
-	}
-	var decisions []pipeline.Decision
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		decisions = append(decisions, pipeline.Decide(a, exp, d, periods))
+	decisions, err := runDecisions(ctx, o, out)
+	if err != nil {
+		return err
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed,
@@ -181,7 +172,14 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(out, "skipping %s: %s\n", s.Slug, s.Reason)
 	}
+	failed := failures(plan)
+	for _, f := range plan.Failed {
+		fmt.Fprintf(out, "failed: %v\n", f)
+	}
 	if len(plan.Queries) == 0 {
+		if failed != nil {
+			return failed
+		}
 		fmt.Fprintln(out, "nothing to analyse")
 		return nil
 	}
@@ -202,49 +200,25 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	if err := runAndPublish(ctx, plan, o.Output); err != nil {
 		return err
 	}
-	return summarise(out, plan, o)
+	if err := summarise(out, plan, o); err != nil {
+		return err
+	}
+	return failed
 }
 
-// loadAnalysis reads the experiment and its config and resolves them.
-func loadAnalysis(o RunOptions) (*configs.Analysis, experimenter.Experiment, error) {
-	expData, expName := samples.ExperimentJSON, "bundled sample experiment"
-	if o.ExperimentFile != "" {
-		data, err := os.ReadFile(o.ExperimentFile)
-		if err != nil {
-			return nil, experimenter.Experiment{}, fmt.Errorf("experiment: %w", err)
-		}
-		expData, expName = data, o.ExperimentFile
+// failures is the error of a run in which experiments failed, nil when none did.
+func failures(plan *pipeline.Plan) error {
+	switch len(plan.Failed) {
+	case 0:
+		return nil
+	case 1:
+		return plan.Failed[0]
 	}
-	var spec *configs.Spec
-	var err error
-	if o.ConfigFile == "" {
-		spec, err = configs.Parse(samples.ConfigName, samples.ConfigTOML)
-	} else {
-		spec, err = configs.LoadFile(o.ConfigFile)
+	var slugs []string
+	for _, f := range plan.Failed {
+		slugs = append(slugs, f.Slug)
 	}
-	if err != nil {
-		return nil, experimenter.Experiment{}, err
-	}
-	collection, err := configs.MetricHubWith(o.ConfigRepos...)
-	if err != nil {
-		return nil, experimenter.Experiment{}, err
-	}
-	exps, err := experimenter.Parse(expData, o.Now)
-	if err != nil {
-		return nil, experimenter.Experiment{}, fmt.Errorf("%s: %w", expName, err)
-	}
-	slug := strings.TrimSuffix(filepath.Base(spec.File), ".toml")
-	for _, e := range exps {
-		if e.Slug == slug {
-			if o.ConfigOnly {
-				a, err := configs.Resolve(spec, e)
-				return a, e, err
-			}
-			a, err := collection.Resolve(spec, e)
-			return a, e, err
-		}
-	}
-	return nil, experimenter.Experiment{}, fmt.Errorf("%s: no experiment with slug %q (the config file is named after the experiment's slug)", expName, slug)
+	return fmt.Errorf("%d experiments failed (%s); first: %w", len(plan.Failed), strings.Join(slugs, ", "), plan.Failed[0])
 }
 
 // writeSQL writes the enrollments query and every metrics query of the plan, each named

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jetstream-beam/jetstream/configs"
 	"github.com/jetstream-beam/jetstream/statistics"
@@ -23,8 +24,23 @@ type Options struct {
 type Plan struct {
 	Experiments []ExperimentPlan
 	Skipped     []Skip
-	Queries     []transforms.Query
-	Config      transforms.Config
+	// Failed are the experiments whose decision failed on some date (Jetstream counts them
+	// as failed runs): none of their windows is computed, the others' are.
+	Failed  []Failure
+	Queries []transforms.Query
+	Config  transforms.Config
+}
+
+// Failure is an experiment that cannot be analysed on a date, and why.
+type Failure struct {
+	Slug    string
+	Date    time.Time
+	Reason  string // Jetstream's exception name
+	Message string
+}
+
+func (f Failure) Error() string {
+	return fmt.Sprintf("experiment %q on %s: %s: %s", f.Slug, dateString(f.Date), f.Reason, f.Message)
 }
 
 // ExperimentPlan is the part of the plan for one experiment.
@@ -43,16 +59,28 @@ type Skip struct {
 }
 
 // NewPlan gathers the windows of the analysed decisions (of one or many dates) per
-// experiment and renders their warehouse queries in the dialect d. A failed decision is an
-// error: Jetstream counts it as a failed run, and nothing of a failed run is published.
+// experiment and renders their warehouse queries in the dialect d. An experiment with a
+// failed decision on any date is left out entirely and listed in Failed (Jetstream counts
+// it as a failed run, and publishes nothing of a failed run); the others are planned. An
+// experiment whose config cannot be planned (e.g. SQL the dialect cannot run) fails the
+// same way.
 func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, error) {
 	plan := &Plan{Config: transforms.Config{Seed: opts.Seed}}
 	var order []string
 	bySlug := map[string]*ExperimentPlan{}
 	lastWord := map[string]string{}
+	failed := map[string]bool{}
 	for _, dec := range decisions {
 		if dec.Outcome == Failed {
-			return nil, fmt.Errorf("experiment %q on %s: %s: %s", dec.Slug, dateString(dec.Date), dec.Reason, dec.Message)
+			if !failed[dec.Slug] {
+				plan.Failed = append(plan.Failed, Failure{dec.Slug, dec.Date, dec.Reason, dec.Message})
+			}
+			failed[dec.Slug] = true
+		}
+	}
+	for _, dec := range decisions {
+		if failed[dec.Slug] {
+			continue
 		}
 		if _, seen := lastWord[dec.Slug]; !seen {
 			order = append(order, dec.Slug)
@@ -67,7 +95,9 @@ func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, er
 		ep := bySlug[dec.Slug]
 		if ep == nil {
 			if err := checkReference(dec.Analysis); err != nil {
-				return nil, err
+				plan.fail(dec, ReasonConfig, err)
+				failed[dec.Slug] = true
+				continue
 			}
 			ep = newExperimentPlan(dec.Analysis, dec.Dates, opts)
 			bySlug[dec.Slug] = ep
@@ -80,22 +110,33 @@ func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, er
 			plan.Skipped = append(plan.Skipped, Skip{slug, lastWord[slug]})
 			continue
 		}
+		if failed[slug] {
+			continue
+		}
 		cfg, err := experimentConfig(ep.Analysis, ep.TableSlug)
+		if err == nil {
+			_, err = ep.Enrollments.Query(d) // refuse what the warehouse cannot run before anything runs
+		}
+		var queries []transforms.Query
+		if err == nil {
+			queries, err = ep.queries(d, opts)
+		}
 		if err != nil {
-			return nil, err
+			plan.fail(Decision{Slug: slug, Date: ep.Windows[0].Date}, ReasonConfig, err)
+			continue
 		}
 		for _, w := range ep.Windows {
 			cfg.Windows = append(cfg.Windows, transforms.WindowLength{Period: string(w.Period), Window: w.Index, Days: w.Length()})
-		}
-		queries, err := ep.queries(d, opts)
-		if err != nil {
-			return nil, err
 		}
 		plan.Experiments = append(plan.Experiments, *ep)
 		plan.Config.Experiments = append(plan.Config.Experiments, cfg)
 		plan.Queries = append(plan.Queries, queries...)
 	}
 	return plan, nil
+}
+
+func (p *Plan) fail(dec Decision, reason string, err error) {
+	p.Failed = append(p.Failed, Failure{Slug: dec.Slug, Date: dec.Date, Reason: reason, Message: err.Error()})
 }
 
 // checkReference refuses an analysis against a branch the experiment does not have: the

@@ -15,6 +15,10 @@ import (
 type Planner struct {
 	Collection *configs.Collection // metric-hub: defaults, outcomes, definitions, experiment configs
 	Periods    []configs.Period    // periods to consider; empty: all
+	// ConfigOnly resolves each experiment's config file alone, without platform defaults
+	// and outcomes (as Jetstream's own integration tests do); experiments without a config
+	// file then fail.
+	ConfigOnly bool
 	resolved   map[string]resolution
 }
 
@@ -67,6 +71,12 @@ func (p *Planner) Range(exps []experimenter.Experiment, first, last time.Time, s
 	return out, nil
 }
 
+// Resolve returns the experiment's resolved config, as the planner uses it (resolved once).
+func (p *Planner) Resolve(e experimenter.Experiment) (*configs.Analysis, error) {
+	r := p.resolve(e)
+	return r.analysis, r.err
+}
+
 func (p *Planner) decide(e experimenter.Experiment, d time.Time) Decision {
 	r := p.resolve(e)
 	if r.err != nil {
@@ -90,7 +100,21 @@ func (p *Planner) resolve(e experimenter.Experiment) resolution {
 	if coll == nil {
 		coll = configs.MetricHub()
 	}
-	a, err := coll.Resolve(nil, e)
+	var a *configs.Analysis
+	var err error
+	if p.ConfigOnly {
+		spec, ok := coll.Configs[e.NormandySlug]
+		if !ok {
+			spec, ok = coll.Configs[e.Slug]
+		}
+		if !ok {
+			err = fmt.Errorf("no config file for the experiment (a config-only run analyses configured experiments only)")
+		} else {
+			a, err = configs.Resolve(spec, e)
+		}
+	} else {
+		a, err = coll.Resolve(nil, e)
+	}
 	if err != nil {
 		err = fmt.Errorf("experiment %q: config: %w", e.NormandySlug, err)
 	}
