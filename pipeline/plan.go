@@ -18,6 +18,7 @@ type Options struct {
 	Dataset     string // dataset for the enrollments tables, e.g. mozanalysis
 	EventsTable string // enrollment and exposure events, e.g. mozdata.telemetry.events
 	Seed        uint64 // base seed; every cell derives its own from it
+	Workers     int    // goroutines per bootstrap (0: all CPUs); results do not depend on it
 }
 
 // Plan is everything one pipeline run computes.
@@ -65,7 +66,7 @@ type Skip struct {
 // experiment whose config cannot be planned (e.g. SQL the dialect cannot run) fails the
 // same way.
 func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, error) {
-	plan := &Plan{Config: transforms.Config{Seed: opts.Seed}}
+	plan := &Plan{Config: transforms.Config{Seed: opts.Seed, Workers: opts.Workers}}
 	var order []string
 	bySlug := map[string]*ExperimentPlan{}
 	lastWord := map[string]string{}

@@ -89,7 +89,7 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 	inputs := gatherInputs(next)
 	table := cell.StatisticsTable(exp.TableSlug)
 	for _, sc := range stats {
-		stat, err := newStatistic(sc)
+		stat, err := newStatistic(sc, f.Config.Workers)
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
@@ -159,12 +159,12 @@ func (c Config) statistics(cell Cell) ([]StatisticConfig, error) {
 	return m.Statistics, nil
 }
 
-func newStatistic(sc StatisticConfig) (statistics.Statistic, error) {
+func newStatistic(sc StatisticConfig, workers int) (statistics.Statistic, error) {
 	params, err := DecodeParams(sc.Params)
 	if err != nil {
 		return nil, fmt.Errorf("statistic %q: %w", sc.Name, err)
 	}
-	return statistics.New(sc.Name, params)
+	return statistics.NewWithOptions(sc.Name, params, statistics.Options{Workers: workers})
 }
 
 // preTreat applies the statistic's pre-treatments to the cell's inputs.

@@ -44,7 +44,10 @@ type PairColumns struct {
 // Config is what the estimating and comparing steps need to know about the analysis. It
 // travels inside the DoFns (serialised as JSON), so it holds only plain exported fields.
 type Config struct {
-	Seed        uint64
+	Seed uint64
+	// Workers bounds the goroutines one statistic's bootstrap may use on a worker (0: all
+	// CPUs). It never changes a result: replicates are split in fixed chunks.
+	Workers     int
 	Experiments []ExperimentConfig
 }
 
