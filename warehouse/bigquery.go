@@ -170,7 +170,13 @@ func (c *bigQueryClient) TableExists(ctx context.Context, dataset, table string)
 
 // DropTable deletes dataset.table; a missing table is not an error.
 func (c *bigQueryClient) DropTable(ctx context.Context, dataset, table string) error {
-	err := c.bq.Dataset(dataset).Table(table).Delete(ctx)
+	// Asked first: the emulator answers some deletes of missing tables with a 500, which
+	// the client retries until the context ends.
+	exists, err := c.TableExists(ctx, dataset, table)
+	if err != nil || !exists {
+		return err
+	}
+	err = c.bq.Dataset(dataset).Table(table).Delete(ctx)
 	var apiErr *googleapi.Error
 	if err != nil && !(errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound) {
 		return fmt.Errorf("bigquery: dropping %s.%s: %w", dataset, table, err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,5 +261,42 @@ func TestIntegrationDestinationTables(t *testing.T) {
 	}
 	if n := count(metricsTable); n != 2 {
 		t.Errorf("%s after two runs: %d rows, want 2", metricsTable, n)
+	}
+}
+
+// Statistics tables and views on the emulator: two windows loaded, the view unions them with
+// window_index from the table suffix, and reloading a window replaces its rows.
+func TestIntegrationPublishStatistics(t *testing.T) {
+	host := startEmulator(t)
+	c, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	row := func(metric string, point float64) string {
+		return fmt.Sprintf(`{"metric":%q,"statistic":"mean","parameter":"0.5","branch":"control","point":%g,"segment":"all","analysis_basis":"enrollments"}`+"\n", metric, point)
+	}
+	tables := []StatisticsRows{
+		{Name: "statistics_my_exp_week_1", Period: "week", Rows: []byte(row("active_hours", 1.5) + row("uri_count", 10))},
+		{Name: "statistics_my_exp_week_2", Period: "week", Rows: []byte(row("active_hours", 2.5))},
+	}
+	suffixes := map[string]string{"week": "weekly"}
+	for run := 0; run < 2; run++ { // a rerun replaces, never appends
+		if err := PublishStatistics(ctx, c, "mozanalysis", "my-exp", "my_exp", tables, suffixes, time.Now()); err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+	}
+	var got []string
+	err = c.Query(ctx, "SELECT window_index, metric, point, CAST(parameter AS STRING) FROM `mozdata.mozanalysis.statistics_my_exp_weekly` ORDER BY 1, 2",
+		func(_ []string, v []any) error {
+			got = append(got, strings.TrimSpace(fmt.Sprintln(v...)))
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1 active_hours 1.5 0.5", "1 uri_count 10 0.5", "2 active_hours 2.5 0.5"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("view rows %q, want %q", got, want)
 	}
 }

@@ -24,3 +24,13 @@ func TestCreateTableAs(t *testing.T) {
 		}
 	}
 }
+
+// The statistics view is Jetstream's, as fixtures/schemas/statistics_table.bigquery.json
+// gives it.
+func TestStatisticsViewSQL(t *testing.T) {
+	got := StatisticsViewSQL(BigQuery{Project: "moz-fx-data-experiments"}, "mozanalysis", "my_exp", "week", "weekly")
+	want := "CREATE OR REPLACE VIEW `moz-fx-data-experiments.mozanalysis.statistics_my_exp_weekly` AS (SELECT *, CAST(REGEXP_EXTRACT(_TABLE_SUFFIX, r'[0-9]+$') AS INT64) AS window_index FROM `moz-fx-data-experiments.mozanalysis.statistics_my_exp_week_*`)"
+	if got != want {
+		t.Errorf("view SQL\n%s\nwant\n%s", got, want)
+	}
+}
