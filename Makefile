@@ -6,7 +6,7 @@ CLIENTS ?= 20000
 SEED    ?= 1
 OUTPUT  ?= output
 
-.PHONY: run test test-integration build worker bench sample clean
+.PHONY: run test test-integration build worker dataflow-dryrun bench sample clean
 
 ## run: analyse the bundled sample experiment (generates the sample warehouse first if absent)
 run: build
@@ -39,6 +39,22 @@ build:
 ## worker: the static, pure-Go binary Dataflow workers run (no DuckDB)
 worker:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o bin/jetstream-worker ./cmd/jetstream
+
+# The Dataflow dry run needs no Google project, bucket or credentials: these names only appear
+# in the printed job. GOOGLE_APPLICATION_CREDENTIALS=/dev/null hides any credentials the
+# machine has, so that Beam's soft-delete check of the buckets does not call Cloud Storage
+# (without a network it would retry forever); it warns twice that it has no GCS client.
+DATAFLOW_PROJECT ?= jetstream-ci
+DATAFLOW_REGION  ?= us-central1
+DATAFLOW_TEMP    ?= gs://jetstream-ci/tmp
+
+## dataflow-dryrun: translate the sample's week-1 pipeline into a Dataflow job run by bin/jetstream-worker, and print it (offline)
+dataflow-dryrun: build worker
+	@test -f $(SAMPLE)/mozdata.duckdb || $(BIN) sample-data --clients $(CLIENTS) --seed $(SEED) --out $(SAMPLE)
+	GOOGLE_APPLICATION_CREDENTIALS=/dev/null $(BIN) run --runner dataflow --dry-run \
+		--project-id $(DATAFLOW_PROJECT) --region $(DATAFLOW_REGION) --temp-location $(DATAFLOW_TEMP) \
+		--worker-binary bin/jetstream-worker --warehouse duckdb:$(SAMPLE)/mozdata.duckdb \
+		--date 2026-09-14 --period week --output bin/dataflow-dryrun
 
 ## sample: regenerate the sample warehouse
 sample: build

@@ -27,7 +27,7 @@ func runCommand() *cli.Command {
 		Usage: "analyse an experiment over a range of analysis dates and publish the results",
 		Description: "Without flags, analyses the bundled sample experiment on the local sample warehouse\n" +
 			"(generate it first with `jetstream sample-data`) over its whole duration.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample. Without --config: analyse its experiments with their metric-hub configs"},
 			&cli.StringFlag{Name: "experimenter-url", Usage: "analyse the experiments of this Experimenter (e.g. " + experimenter.DefaultBaseURL + ") with their metric-hub configs"},
 			&cli.StringSliceFlag{Name: "experiment-slug", Usage: "with --experimenter-url or --experiment: only this experiment, without the daily selection (repeatable)"},
@@ -46,8 +46,11 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables and published JSON"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
 			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
-		},
+		}, runnerFlags...),
 		Action: func(c *cli.Context) error {
+			if err := applyRunner(c); err != nil {
+				return err
+			}
 			opts, err := runOptionsFrom(c)
 			if err != nil {
 				return err
