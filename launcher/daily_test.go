@@ -126,6 +126,32 @@ func TestRunDailyManyExperiments(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "statistics", export.StatisticsFile("monitor_banner", "weekly"))); !os.IsNotExist(err) {
 		t.Errorf("the failed experiment has a statistics file (stat: %v)", err)
 	}
+	// The failure is logged and published; the analysed experiments have metadata and an
+	// empty errors document.
+	doc, err := os.ReadFile(filepath.Join(out, "errors", "errors_monitor_banner.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published []map[string]any
+	if err := json.Unmarshal(doc, &published); err != nil || len(published) != 1 ||
+		published[0]["exception_type"] != "UnsupportedApplicationException" || published[0]["experiment"] != "monitor-banner" {
+		t.Errorf("errors_monitor_banner.json = %s (%v)", doc, err)
+	}
+	for _, name := range []string{"metadata_sample_sidebar_redesign.json", "metadata_sample_sidebar_redesign_followup.json"} {
+		data, err := os.ReadFile(filepath.Join(out, "metadata", name))
+		var meta struct {
+			Metrics map[string]any `json:"metrics"`
+		}
+		if err != nil || json.Unmarshal(data, &meta) != nil || meta.Metrics["active_hours"] == nil {
+			t.Errorf("%s: %v, metrics %v", name, err, meta.Metrics)
+		}
+	}
+	if doc, err := os.ReadFile(filepath.Join(out, "errors", "errors_sample_sidebar_redesign.json")); err != nil || string(doc) != "[]" {
+		t.Errorf("errors_sample_sidebar_redesign.json = %s (%v), want []", doc, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "metadata", "metadata_monitor_banner.json")); !os.IsNotExist(err) {
+		t.Errorf("the failed experiment has metadata (stat: %v)", err)
+	}
 	if !strings.Contains(summary.String(), "failed: experiment \"monitor-banner\"") {
 		t.Errorf("summary does not report the failure:\n%s", summary.String())
 	}

@@ -26,11 +26,16 @@ import (
 //     those experiments over the dates given (a rerun or backfill).
 //
 // Records that cannot be parsed are reported on errOut and left out, as Jetstream does.
-func runDecisions(ctx context.Context, o RunOptions, errOut io.Writer) ([]pipeline.Decision, error) {
+func runDecisions(ctx context.Context, o RunOptions, errOut io.Writer) ([]pipeline.Decision, *configs.Collection, error) {
 	coll, err := configs.MetricHubWith(o.ConfigRepos...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	decisions, err := decideWith(ctx, coll, o, errOut)
+	return decisions, coll, err
+}
+
+func decideWith(ctx context.Context, coll *configs.Collection, o RunOptions, errOut io.Writer) ([]pipeline.Decision, error) {
 	planner := &pipeline.Planner{Collection: coll, Periods: o.Periods, ConfigOnly: o.ConfigOnly}
 	if o.experimenterMode() {
 		exps, rejected, err := loadExperiments(ctx, o.ExperimentFile, o.ExperimenterURL, o.Now)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/pipeline"
 	"github.com/jetstream-beam/jetstream/warehouse"
 )
@@ -26,7 +27,7 @@ func TestRunDeterministicAndIdempotent(t *testing.T) {
 	day := time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC)
 	o := RunOptions{Warehouse: url, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: day, To: day,
 		Periods: []configs.Period{configs.Week}, Now: testNow}
-	decisions, err := runDecisions(ctx, o, io.Discard)
+	decisions, coll, err := runDecisions(ctx, o, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,12 @@ func TestRunDeterministicAndIdempotent(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := runAndPublish(ctx, plan, out); err != nil {
+		store, err := export.OpenStore(ctx, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := publication{Output: out, Store: store, Collection: coll, Warehouse: client, Dataset: o.Dataset, Start: o.Now}
+		if err := runAndPublish(ctx, plan, pub); err != nil {
 			t.Fatal(err)
 		}
 		return readTree(t, out)

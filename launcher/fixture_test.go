@@ -430,4 +430,34 @@ func TestRunFailingDataSources(t *testing.T) {
 	if seen != 4 {
 		t.Errorf("%d errors, want one per failing metric and basis (4): %+v", seen, errs)
 	}
+
+	// The same four failures are rows of the logs table and of the published errors
+	// document, with their context and Jetstream's ERROR level.
+	logData, err := os.ReadFile(filepath.Join(out, "logs", "logs.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := export.DecodeLogTable(logData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(out, "errors", "errors_test_experiment.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published []map[string]any
+	if err := json.Unmarshal(doc, &published); err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 4 || len(published) != 4 {
+		t.Fatalf("%d log rows and %d published errors, want 4 each:\n%s", len(logs), len(published), doc)
+	}
+	for i, r := range logs {
+		p := published[i]
+		if _, ok := want[r.Metric]; !ok || r.LogLevel != "ERROR" || r.ExceptionType != "QueryError" || r.AnalysisPeriod != "week_1" ||
+			r.Experiment != "test-experiment" || p["metric"] != r.Metric || p["analysis_basis"] != r.AnalysisBasis ||
+			p["exception_type"] != "QueryError" || p["message"] != r.Message {
+			t.Errorf("log row %+v / published %v", r, p)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,7 +44,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "from", Usage: "first analysis date (default: the experiment's start date)"},
 			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
-			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables and published JSON"},
+			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
+			&cli.StringFlag{Name: "bucket", Usage: "where the JSON documents are published: gs://BUCKET[/PREFIX], a folder, or none (default: the --output folder)"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
 			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
 		}, runnerFlags...),
@@ -64,6 +66,9 @@ func runCommand() *cli.Command {
 type RunOptions struct {
 	ExperimentFile string // "" = bundled sample
 	ConfigFile     string // "" = bundled sample
+	// Bucket is where statistics, metadata and errors JSON go: gs://bucket[/prefix], a
+	// folder, or "none"; "" means the Output folder.
+	Bucket string
 	// ExperimenterURL, when set, is where the experiments come from (all of them, or Slugs).
 	ExperimenterURL string
 	Slugs           []string // experiments to analyse in Experimenter mode; empty: the daily selection
@@ -162,7 +167,12 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	decisions, err := runDecisions(ctx, o, out)
+	store, err := export.OpenStore(ctx, storeLocation(o))
+	if err != nil {
+		return fmt.Errorf("--bucket: %w", err)
+	}
+	defer store.Close()
+	decisions, coll, err := runDecisions(ctx, o, out)
 	if err != nil {
 		return err
 	}
@@ -179,7 +189,14 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	for _, f := range plan.Failed {
 		fmt.Fprintf(out, "failed: %v\n", f)
 	}
+	pub := publication{Output: o.Output, Store: store, Collection: coll, Dataset: o.Dataset, Start: o.Now}
 	if len(plan.Queries) == 0 {
+		if failed != nil && o.experimenterMode() {
+			// Nothing to compute, but the daily run logs and publishes the failures as
+			// Jetstream does. (A run of one config file that fails is bad input: nothing
+			// is written.)
+			return errors.Join(failed, publish(ctx, plan, pub, nil))
+		}
 		if failed != nil {
 			return failed
 		}
@@ -191,6 +208,14 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 			return err
 		}
 	}
+	if dataflowDryRun() {
+		// Beam translates the pipeline and prints the Dataflow job: nothing runs, so the
+		// warehouse is left alone and nothing is published.
+		if err := pipeline.Run(ctx, plan, o.Output); err != nil {
+			return err
+		}
+		return failed
+	}
 	client, err := warehouse.Open(o.Warehouse)
 	if err != nil {
 		return err
@@ -200,7 +225,8 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 			return err
 		}
 	}
-	if err := runAndPublish(ctx, plan, o.Output); err != nil {
+	pub.Warehouse = client
+	if err := runAndPublish(ctx, plan, pub); err != nil {
 		return err
 	}
 	if err := summarise(out, plan, o); err != nil {

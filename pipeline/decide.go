@@ -59,8 +59,10 @@ type Decision struct {
 	// Analysis is the resolved configuration; nil when the experiment was dropped before its
 	// config was resolved, or the config failed.
 	Analysis *configs.Analysis
-	Dates    Dates    // known once the experiment passed the date checks
-	Windows  []Window // the windows computed on Date (analysed only)
+	// Experiment is the Experimenter record the decision is about.
+	Experiment experimenter.Experiment
+	Dates      Dates    // known once the experiment passed the date checks
+	Windows    []Window // the windows computed on Date (analysed only)
 	// EnrollmentsTable: the run writes enrollments_<slug> if it is absent (the checks passed
 	// and the day period is ready), even when a period is then refused.
 	EnrollmentsTable bool
@@ -99,7 +101,7 @@ func SelectDaily(e experimenter.Experiment, d time.Time) *Refusal {
 // check) for the resolved analysis a of experiment e on date d, in Jetstream's order, and
 // when they pass, finds the windows of the configured periods (among periods) that close on d.
 func Decide(a *configs.Analysis, e experimenter.Experiment, d time.Time, periods []configs.Period) Decision {
-	dec := Decision{Slug: a.Slug, Date: d, Analysis: a}
+	dec := Decision{Slug: a.Slug, Date: d, Analysis: a, Experiment: e}
 	if r := check(a, e, d); r != nil {
 		return dec.refuse(r)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/experimenter"
 	"github.com/jetstream-beam/jetstream/statistics"
 	"github.com/jetstream-beam/jetstream/transforms"
 	"github.com/jetstream-beam/jetstream/warehouse"
@@ -47,6 +48,7 @@ func (f Failure) Error() string {
 // ExperimentPlan is the part of the plan for one experiment.
 type ExperimentPlan struct {
 	Analysis    *configs.Analysis
+	Experiment  experimenter.Experiment // the Experimenter record
 	Dates       Dates
 	TableSlug   string
 	Windows     []Window
@@ -101,6 +103,7 @@ func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, er
 				continue
 			}
 			ep = newExperimentPlan(dec.Analysis, dec.Dates, opts)
+			ep.Experiment = dec.Experiment
 			bySlug[dec.Slug] = ep
 		}
 		ep.Windows = append(ep.Windows, dec.Windows...)

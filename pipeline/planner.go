@@ -36,7 +36,7 @@ func (p *Planner) Day(exps []experimenter.Experiment, d time.Time, slugs []strin
 		out := make([]Decision, 0, len(exps))
 		for _, e := range exps {
 			if r := SelectDaily(e, d); r != nil {
-				out = append(out, Decision{Slug: e.NormandySlug, Date: d}.refuse(r))
+				out = append(out, Decision{Slug: e.NormandySlug, Date: d, Experiment: e}.refuse(r))
 				continue
 			}
 			out = append(out, p.decide(e, d))
@@ -80,7 +80,7 @@ func (p *Planner) Resolve(e experimenter.Experiment) (*configs.Analysis, error) 
 func (p *Planner) decide(e experimenter.Experiment, d time.Time) Decision {
 	r := p.resolve(e)
 	if r.err != nil {
-		return Decision{Slug: e.NormandySlug, Date: d, Outcome: Failed, Reason: ReasonConfig, Message: r.err.Error()}
+		return Decision{Slug: e.NormandySlug, Date: d, Experiment: e, Outcome: Failed, Reason: ReasonConfig, Message: r.err.Error()}
 	}
 	periods := p.Periods
 	if len(periods) == 0 {

@@ -12,6 +12,9 @@ type AnalysisError struct {
 	Period        string
 	Window        int
 	Message       string
+	// ExceptionType classifies the failure for the logs table's exception_type column:
+	// QueryError (a data source's query failed) or StatisticError.
+	ExceptionType string
 }
 
 func newError(c Cell, statistic string, err error) AnalysisError {
@@ -24,5 +27,6 @@ func newError(c Cell, statistic string, err error) AnalysisError {
 		Period:        c.Period,
 		Window:        c.Window,
 		Message:       err.Error(),
+		ExceptionType: "StatisticError",
 	}
 }

@@ -145,7 +145,7 @@ func failQuery(q Query, err error, fail func(AnalysisError)) {
 	msg := fmt.Sprintf("data source %q: query %s.sql failed: %v", q.DataSource, q.Table, err)
 	for _, m := range slices.Compact(slices.Sorted(slices.Values(metrics))) {
 		fail(AnalysisError{Experiment: q.Experiment, Metric: m, AnalysisBasis: q.Basis, Segment: SegmentAll,
-			Period: q.Period, Window: q.Window, Message: msg})
+			Period: q.Period, Window: q.Window, Message: msg, ExceptionType: "QueryError"})
 	}
 }
 
