@@ -3,6 +3,7 @@ package launcher
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -459,5 +460,63 @@ func TestRunFailingDataSources(t *testing.T) {
 			p["exception_type"] != "QueryError" || p["message"] != r.Message {
 			t.Errorf("log row %+v / published %v", r, p)
 		}
+	}
+}
+
+// Enrollments are computed once: a segment added to the config later finds the old
+// enrollments table without its column, so its queries fail (reported, nothing else lost);
+// --recreate-enrollments computes the table again and the segment's statistics appear.
+func TestRunRecreateEnrollments(t *testing.T) {
+	dir := t.TempDir()
+	db, err := fixturedb.Telemetry(dir, telemetryFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expFile := filepath.Join(dir, "experiments.json")
+	cfgFile := filepath.Join(dir, "test-experiment.toml")
+	record := fixtureExperiment("test-experiment", "2020-04-05", "branch1", "branch2", "branch2", "normandy_id")
+	if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
+	out := filepath.Join(dir, "output")
+	run := func(config string, recreate bool) map[string]int {
+		t.Helper()
+		if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := Run(context.Background(), RunOptions{ConfigOnly: true, ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
+			Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
+			RecreateEnrollments: recreate}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := export.ReadTable(filepath.Join(out, "tables", "statistics_test_experiment_week_1.ndjson"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		segments := map[string]int{}
+		for _, r := range rows {
+			segments[r.Segment]++
+		}
+		return segments
+	}
+	plain := periodList("weekly", "active_hours") + bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) + dataSources("clients_daily")
+	if got := run(plain, false); got["all"] == 0 || len(got) != 1 {
+		t.Fatalf("first run: rows per segment %v", got)
+	}
+	// Every query of the stale run fails: the table of the first run stays as it was.
+	if got := run(fixtureSegmentsConfig, false); got["regular_user_v3"] != 0 || got["all"] != 16 {
+		t.Errorf("with a stale enrollments table: rows per segment %v, want the first run's table", got)
+	}
+	errs, err := transforms.ReadErrors(filepath.Join(out, "tables", transforms.ErrorsFile("test-experiment")))
+	if err != nil || len(errs) == 0 || !strings.Contains(errs[0].Message, "regular_user_v3") {
+		t.Errorf("errors of the stale run: %v %+v, want the missing segment column named", err, errs)
+	}
+	if got := run(fixtureSegmentsConfig, true); got["all"] == 0 || got["regular_user_v3"] == 0 {
+		t.Errorf("after --recreate-enrollments: rows per segment %v, want all and regular_user_v3", got)
 	}
 }

@@ -39,6 +39,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "bigquery-endpoint",
 				Usage: "BigQuery API endpoint, e.g. the emulator's http://127.0.0.1:9050, without credentials (default: BIGQUERY_EMULATOR_HOST, else Google's)"},
 			&cli.StringFlag{Name: "dataset", Value: "mozanalysis", Usage: "dataset (schema) for enrollments tables"},
+			&cli.BoolFlag{Name: "recreate-enrollments", Usage: "recompute the enrollments tables (needed after segments or the enrollment source change: they are computed once)"},
 			&cli.StringFlag{Name: "events-table", Value: "mozdata.telemetry.events", Usage: "table with the enrollment and exposure events"},
 			&cli.StringFlag{Name: "date", Usage: "analyse this single date (YYYY-MM-DD), as the daily run does"},
 			&cli.StringFlag{Name: "from", Usage: "first analysis date (default: the experiment's start date)"},
@@ -69,6 +70,9 @@ type RunOptions struct {
 	// Bucket is where statistics, metadata and errors JSON go: gs://bucket[/prefix], a
 	// folder, or "none"; "" means the Output folder.
 	Bucket string
+	// RecreateEnrollments drops the experiments' enrollments tables before the run, which
+	// then computes them again (Jetstream's --recreate-enrollments).
+	RecreateEnrollments bool
 	// ExperimenterURL, when set, is where the experiments come from (all of them, or Slugs).
 	ExperimenterURL string
 	Slugs           []string // experiments to analyse in Experimenter mode; empty: the daily selection
@@ -221,6 +225,11 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		return err
 	}
 	for _, ep := range plan.Experiments {
+		if o.RecreateEnrollments {
+			if err := client.DropTable(ctx, o.Dataset, ep.Enrollments.TableName()); err != nil {
+				return err
+			}
+		}
 		if _, err := ep.Enrollments.Ensure(ctx, client, o.Dataset, o.Now); err != nil {
 			return err
 		}

@@ -25,6 +25,8 @@ import (
 	"github.com/jetstream-beam/jetstream/sampledata"
 	"github.com/jetstream-beam/jetstream/samples"
 	"github.com/jetstream-beam/jetstream/statistics"
+	"github.com/jetstream-beam/jetstream/transforms"
+	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
 func TestMain(m *testing.M) {
@@ -142,15 +144,42 @@ func TestRunDefaultSample(t *testing.T) {
 	found := false
 	for _, r := range overall {
 		if r.Metric == "active_hours" && r.Statistic == "mean" && r.Branch == "treatment" && r.AnalysisBasis == "enrollments" &&
-			r.Comparison == statistics.RelativeUplift && r.ComparisonToBranch == "control" {
+			r.Segment == transforms.SegmentAll && r.Comparison == statistics.RelativeUplift && r.ComparisonToBranch == "control" {
 			found = true
 			if !(r.Lower > 0) || !(r.Lower <= effect.RelativeUplift && effect.RelativeUplift <= r.Upper) {
 				t.Errorf("relative uplift of active hours [%g, %g] must exclude 0 and contain the true %g", r.Lower, r.Upper, effect.RelativeUplift)
 			}
 		}
-		if r.Metric == "identity" && r.AnalysisBasis == "enrollments" && r.Point != float64(truth.BranchCounts[r.Branch]) {
+		if r.Metric == "identity" && r.AnalysisBasis == "enrollments" && r.Segment == transforms.SegmentAll && r.Point != float64(truth.BranchCounts[r.Branch]) {
 			t.Errorf("identity count of %s = %g, want the generated %d", r.Branch, r.Point, truth.BranchCounts[r.Branch])
 		}
+	}
+	// The sample config's segment: clients whose enrollment-day row says Firefox is their
+	// default browser, counted in the warehouse directly.
+	wh, err := warehouse.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSegment := map[string]float64{}
+	err = wh.Query(context.Background(), `SELECT list_filter(e.event_map_values, x -> x.key = 'branch')[1].value, count(DISTINCT e.client_id)
+		FROM mozdata.telemetry.events e JOIN mozdata.telemetry.clients_daily c
+			ON c.client_id = e.client_id AND c.submission_date = e.submission_date
+		WHERE e.event_category = 'normandy' AND e.event_method = 'enroll' AND e.event_string_value = 'sample-sidebar-redesign'
+			AND c.is_default_browser GROUP BY 1`, func(_ []string, v []any) error {
+		inSegment[v[0].(string)] = float64(v[1].(int64))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	segmentCounts := map[string]float64{}
+	for _, r := range overall {
+		if r.Metric == "identity" && r.AnalysisBasis == "enrollments" && r.Segment == "default_browser_users" {
+			segmentCounts[r.Branch] = r.Point
+		}
+	}
+	if len(inSegment) != 2 || !equalCounts(segmentCounts, inSegment) {
+		t.Errorf("default_browser_users clients per branch %v, want %v (from the warehouse)", segmentCounts, inSegment)
 	}
 	if !found {
 		t.Error("no relative uplift row for active_hours")

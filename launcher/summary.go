@@ -1,9 +1,11 @@
 package launcher
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +30,10 @@ func summarise(out io.Writer, plan *pipeline.Plan, o RunOptions) error {
 		for _, w := range latestWindows(ep.Windows) {
 			table := transforms.Cell{Period: string(w.Period), Window: w.Index}.StatisticsTable(ep.TableSlug)
 			rows, err := export.ReadTable(filepath.Join(tables, export.TableFile(table)))
+			if errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(out, "\n%s window %d: no statistics (every query failed; see the errors below)\n", w.Period, w.Index)
+				continue
+			}
 			if err != nil {
 				return err
 			}
