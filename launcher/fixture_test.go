@@ -432,6 +432,22 @@ func TestRunFailingDataSources(t *testing.T) {
 		t.Errorf("%d errors, want one per failing metric and basis (4): %+v", seen, errs)
 	}
 
+	// The metrics table of the working data source is kept, as Jetstream keeps it, with
+	// Jetstream's per-client values (fixtures/telemetry/expected.json: 0.8 and 0.3).
+	wh, err := warehouse.Open("duckdb:" + db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perClient := map[string]float64{}
+	err = wh.Query(context.Background(), `SELECT analysis_id, active_hours FROM mozanalysis.test_experiment_enrollments_clients_daily_week_1`,
+		func(_ []string, v []any) error {
+			perClient[v[0].(string)] = v[1].(float64)
+			return nil
+		})
+	if err != nil || len(perClient) != 2 || math.Abs(perClient["aaaa"]-0.8) > 1e-12 || math.Abs(perClient["bbbb"]-0.3) > 1e-12 {
+		t.Errorf("metrics table: %v, %v; want aaaa 0.8, bbbb 0.3", perClient, err)
+	}
+
 	// The same four failures are rows of the logs table and of the published errors
 	// document, with their context and Jetstream's ERROR level.
 	logData, err := os.ReadFile(filepath.Join(out, "logs", "logs.ndjson"))

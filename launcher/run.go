@@ -181,7 +181,7 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		return err
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
-		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed,
+		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed, Now: o.Now,
 	})
 	if err != nil {
 		return err

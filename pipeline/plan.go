@@ -20,6 +20,8 @@ type Options struct {
 	EventsTable string // enrollment and exposure events, e.g. mozdata.telemetry.events
 	Seed        uint64 // base seed; every cell derives its own from it
 	Workers     int    // goroutines per bootstrap (0: all CPUs); results do not depend on it
+	// Now is the run's time: the last_updated label of the metrics tables it writes.
+	Now time.Time
 }
 
 // Plan is everything one pipeline run computes.
@@ -323,6 +325,8 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 					DataSource: cols.dataSource,
 					Table:      warehouse.DataSourceMetricsTable(a.Slug, basis, cols.dataSource, string(w.Period), w.Index),
 					Identity:   i == 0,
+					Dataset:    opts.Dataset,
+					Written:    opts.Now.Unix(),
 				})
 			}
 		}

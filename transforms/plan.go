@@ -31,6 +31,11 @@ type Query struct {
 	Unanalysed []string
 	// Pairs are two columns read together per client, for the statistics of two columns.
 	Pairs []PairColumns
+	// Dataset, when set, is where the query's result is kept as Jetstream keeps it: the
+	// metrics table Table (WRITE_TRUNCATE, labelled last_updated = Written, unix seconds),
+	// which is then read. People query these tables for their own analyses.
+	Dataset string
+	Written int64
 }
 
 // PairColumns names the cell metric of a two-column statistic and its columns:

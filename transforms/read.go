@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -75,7 +76,17 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 	in := make([]bool, len(segments))
 	values := make([]float64, len(columns))
 	present := make([]bool, len(columns))
-	err = client.Query(ctx, q.SQL, func(cols []string, vals []any) error {
+	sql := q.SQL
+	if q.Dataset != "" {
+		err := warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
+			warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
+		if err != nil {
+			failQuery(q, err, fail)
+			return nil
+		}
+		sql = "SELECT * FROM " + client.Dialect().Table(q.Dataset, q.Table)
+	}
+	err = client.Query(ctx, sql, func(cols []string, vals []any) error {
 		if len(vals) != metrics+len(columns) {
 			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(columns))
 		}
