@@ -188,22 +188,7 @@ func TestErrorsJSONNulls(t *testing.T) {
 // the validations above can fail.
 func TestErrorsSchemaRejectsInvalid(t *testing.T) {
 	schema := compileSchema(t, "errors.schema.json")
-	invalid, err := filepath.Glob(filepath.Join(schemaDir, "examples", "invalid", "errors_*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(invalid) != 2 {
-		t.Fatalf("found %d invalid errors examples, want 2", len(invalid))
-	}
-	for _, path := range invalid {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := validateJSON(schema, data); err == nil {
-			t.Errorf("%s: validated, want a schema error", filepath.Base(path))
-		}
-	}
+	rejectsInvalidExamples(t, schema, "errors_*.json", 2)
 	// and our own output with an unknown source is refused too
 	bad := ErrorsJSON([]LogRow{{Timestamp: logAt(1, 0), Source: "jetstream-testing", LogLevel: "ERROR", Message: "m", Filename: "f", FuncName: "g"}})
 	if err := validateJSON(schema, bad); err == nil {
@@ -348,5 +333,27 @@ func TestErrorsFile(t *testing.T) {
 	}
 	if got := MetadataFile("vertical_tabs_sidebar_launch"); got != "metadata_vertical_tabs_sidebar_launch.json" {
 		t.Errorf("MetadataFile = %s", got)
+	}
+}
+
+// rejectsInvalidExamples checks that schema refuses every examples/invalid document matching
+// pattern, and that there are want of them (so that a renamed folder cannot pass silently).
+func rejectsInvalidExamples(t *testing.T, schema *jsonschema.Schema, pattern string, want int) {
+	t.Helper()
+	invalid, err := filepath.Glob(filepath.Join(schemaDir, "examples", "invalid", pattern))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invalid) != want {
+		t.Fatalf("found %d invalid examples %s, want %d", len(invalid), pattern, want)
+	}
+	for _, path := range invalid {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateJSON(schema, data); err == nil {
+			t.Errorf("%s: validated, want a schema error", filepath.Base(path))
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"maps"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -377,22 +376,7 @@ func TestMetadataJSONEmpty(t *testing.T) {
 // examples, and a document of ours with an unknown basis, so the validations above can fail.
 func TestMetadataSchemaRejectsInvalid(t *testing.T) {
 	schema := compileSchema(t, "metadata.schema.json")
-	invalid, err := filepath.Glob(filepath.Join(schemaDir, "examples", "invalid", "metadata_*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(invalid) != 3 {
-		t.Fatalf("found %d invalid metadata examples, want 3", len(invalid))
-	}
-	for _, path := range invalid {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := validateJSON(schema, data); err == nil {
-			t.Errorf("%s: validated, want a schema error", filepath.Base(path))
-		}
-	}
+	rejectsInvalidExamples(t, schema, "metadata_*.json", 3)
 	bad := MetadataJSON(&Metadata{Metrics: []MetricMetadata{{Slug: "x", AnalysisBases: []string{"clients"}, FriendlyName: "X"}}})
 	if err := validateJSON(schema, bad); err == nil {
 		t.Errorf("analysis basis clients validated: %s", bad)

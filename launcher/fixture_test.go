@@ -482,28 +482,37 @@ func TestRunFailingDataSources(t *testing.T) {
 // Enrollments are computed once: a segment added to the config later finds the old
 // enrollments table without its column, so its queries fail (reported, nothing else lost);
 // --recreate-enrollments computes the table again and the segment's statistics appear.
-func TestRunRecreateEnrollments(t *testing.T) {
+// fixtureRun prepares a run of week 1 of Jetstream's integration-test experiment on its
+// telemetry (fixtures/telemetry): the options, with the config file (written by the caller)
+// at o.ConfigFile and the output at dir/output.
+func fixtureRun(t *testing.T) RunOptions {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := fixturedb.Telemetry(dir, telemetryFixtures)
 	if err != nil {
 		t.Fatal(err)
 	}
 	expFile := filepath.Join(dir, "experiments.json")
-	cfgFile := filepath.Join(dir, "test-experiment.toml")
 	record := fixtureExperiment("test-experiment", "2020-04-05", "branch1", "branch2", "branch2", "normandy_id")
 	if err := os.WriteFile(expFile, []byte(record), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
-	out := filepath.Join(dir, "output")
+	return RunOptions{ConfigOnly: true, ExperimentFile: expFile, ConfigFile: filepath.Join(dir, "test-experiment.toml"),
+		Warehouse: "duckdb:" + db, Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate,
+		Output: filepath.Join(dir, "output"), Now: testNow}
+}
+
+func TestRunRecreateEnrollments(t *testing.T) {
+	o := fixtureRun(t)
+	out := o.Output
 	run := func(config string, recreate bool) map[string]int {
 		t.Helper()
-		if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
+		if err := os.WriteFile(o.ConfigFile, []byte(config), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		err := Run(context.Background(), RunOptions{ConfigOnly: true, ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db,
-			Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: out, Now: testNow,
-			RecreateEnrollments: recreate}, io.Discard)
+		o.RecreateEnrollments = recreate
+		err := Run(context.Background(), o, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

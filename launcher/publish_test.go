@@ -18,7 +18,6 @@ import (
 
 	"github.com/jetstream-beam/jetstream/configs"
 	"github.com/jetstream-beam/jetstream/export"
-	"github.com/jetstream-beam/jetstream/internal/fixturedb"
 	"github.com/jetstream-beam/jetstream/pipeline"
 	"github.com/jetstream-beam/jetstream/statistics"
 	"github.com/jetstream-beam/jetstream/transforms"
@@ -233,23 +232,12 @@ func clientValue(v any) (float64, bool) {
 // --bucket none publishes no document (Jetstream's --bucket none) while the tables and the
 // logs of the run are still written; a bad bucket stops the run before anything is computed.
 func TestRunBucketNoneAndBadBucket(t *testing.T) {
-	dir := t.TempDir()
-	db, err := fixturedb.Telemetry(dir, telemetryFixtures)
-	if err != nil {
+	o := fixtureRun(t)
+	config := periodList("weekly", "active_hours") + bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) + dataSources("clients_daily")
+	if err := os.WriteFile(o.ConfigFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	expFile := filepath.Join(dir, "experiments.json")
-	cfgFile := filepath.Join(dir, "test-experiment.toml")
-	record := fixtureExperiment("test-experiment", "2020-04-05", "branch1", "branch2", "branch2", "normandy_id")
-	config := periodList("weekly", "active_hours") + bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) + dataSources("clients_daily")
-	for name, text := range map[string]string{expFile: record, cfgFile: config} {
-		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runDate := time.Date(2020, 4, 12, 0, 0, 0, 0, time.UTC)
-	o := RunOptions{ConfigOnly: true, ExperimentFile: expFile, ConfigFile: cfgFile, Warehouse: "duckdb:" + db, Dataset: "mozanalysis",
-		EventsTable: "mozdata.telemetry.events", From: runDate, To: runDate, Output: filepath.Join(dir, "output"), Now: testNow, Bucket: "none"}
+	o.Bucket = "none"
 	if err := Run(context.Background(), o, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +253,7 @@ func TestRunBucketNoneAndBadBucket(t *testing.T) {
 		t.Errorf("output holds %v, want only the tables (no published documents, no logs without errors)", names)
 	}
 
-	o.Bucket, o.Output = "gs://", filepath.Join(dir, "output2")
+	o.Bucket, o.Output = "gs://", o.Output+"2"
 	err = Run(context.Background(), o, io.Discard)
 	if err == nil || !strings.HasPrefix(err.Error(), "--bucket: ") {
 		t.Errorf("bad bucket: error %v, want one naming --bucket", err)
