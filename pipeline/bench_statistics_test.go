@@ -37,7 +37,16 @@ import (
 //
 // Reported: pipeline-s, plain-s (plain-tally-s + plain-compute-s), pipeline/plain, the
 // peak RSS of each path (VmHWM, reset through /proc/self/clear_refs before each path, so
-// both include the process before the path: runtime, Beam and the shared per-client data, reported as baseline-MiB), clients, replicates.
+// both include the process before the path: runtime, Beam and the shared per-client data,
+// reported as baseline-MiB), clients, replicates.
+//
+// Measured (2 vCPUs, shared with other work, so figures vary by ±30 %): 1,000,000 clients,
+// 6,747,130 elements, 52 rows, num_samples 10,000: pipeline 7.1–7.7 s, plain 3.9–4.1 s
+// (tally 0.35 s, compute 3.6–3.7 s), ratio 1.8–2.0; peak RSS 190–200 MiB pipeline,
+// 170–180 MiB plain, from a 125 MiB baseline. With JETSTREAM_BENCH_SAMPLES=1 (no bootstrap
+// work) the pipeline takes 3.7–3.8 s against 0.4 s: almost all of its extra time is the
+// per-element path (emit → lifted CombinePerKey: key encoding and hashing, the Tally
+// accumulator boxed per AddInput), single-threaded in the source's bundle.
 
 func init() {
 	register.DoFn2x0[int, func(string, float64)](&benchSourceFn{})
