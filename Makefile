@@ -30,7 +30,7 @@ $(BQEMU):
 
 ## test-integration: the generated BigQuery SQL on the BigQuery emulator, compared with DuckDB
 test-integration: $(BQEMU)
-	BIGQUERY_EMULATOR_BIN=$(BQEMU) $(GO) test -tags integration -run Integration -count=1 -v ./warehouse/
+	BIGQUERY_EMULATOR_BIN=$(BQEMU) $(GO) test -tags integration -run Integration -count=1 -v ./warehouse/ ./launcher/
 
 ## build: the jetstream binary (with DuckDB, cgo)
 build:

@@ -99,6 +99,15 @@ func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged [
 	if err != nil {
 		return err
 	}
+	if onBigQuery(pub) && len(logs) > 0 {
+		var columns []warehouse.Column
+		for _, f := range export.LogsTableSchema() {
+			columns = append(columns, warehouse.Column{Name: f.Name, Type: f.Type})
+		}
+		if err := warehouse.AppendJSON(ctx, pub.Warehouse, export.LogsDataset, export.LogsTable, columns, export.EncodeLogTable(logs)); err != nil {
+			return err
+		}
+	}
 	var errs []error
 	for _, ep := range plan.Experiments {
 		if err := publishExperiment(ctx, ep, pub, staged, all); err != nil {
@@ -121,7 +130,7 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 	for _, w := range ep.Windows {
 		periods[w.Period] = true
 	}
-	if pub.Warehouse != nil && pub.Warehouse.Dialect().Name() == "bigquery" {
+	if onBigQuery(pub) {
 		if err := loadStatistics(ctx, ep, pub, staged); err != nil {
 			return err
 		}
@@ -223,6 +232,12 @@ func appendLogs(path string, rows []export.LogRow) ([]export.LogRow, error) {
 		return nil, err
 	}
 	return all, nil
+}
+
+// onBigQuery tells whether the run's warehouse is BigQuery, which then also receives the
+// statistics tables, their views and the logs rows.
+func onBigQuery(pub publication) bool {
+	return pub.Warehouse != nil && pub.Warehouse.Dialect().Name() == "bigquery"
 }
 
 // storeLocation is where published files go: --bucket, or the output folder.

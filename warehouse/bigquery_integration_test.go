@@ -3,22 +3,14 @@
 package warehouse
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/bigquery"
-	"cloud.google.com/go/civil"
-	"google.golang.org/api/option"
+	"github.com/jetstream-beam/jetstream/internal/bqemulator"
 )
 
 // The BigQuery integration tests run the generated BigQuery SQL through the real client
@@ -27,132 +19,12 @@ import (
 // DuckDB's and with the fixture's expectations. `make test-integration` builds the emulator
 // (tools/bqemulator) and points BIGQUERY_EMULATOR_BIN at it.
 
-type kv struct {
-	Key   string `bigquery:"key" json:"key"`
-	Value string `bigquery:"value" json:"value"`
-}
-
-type eventRow struct {
-	SubmissionDate   civil.Date          `bigquery:"submission_date" json:"submission_date"`
-	ClientID         string              `bigquery:"client_id" json:"client_id"`
-	ProfileGroupID   string              `bigquery:"profile_group_id" json:"profile_group_id"`
-	EventCategory    string              `bigquery:"event_category" json:"event_category"`
-	EventMethod      bigquery.NullString `bigquery:"event_method" json:"event_method"`
-	EventStringValue string              `bigquery:"event_string_value" json:"event_string_value"`
-	EventMapValues   []kv                `bigquery:"event_map_values" json:"event_map_values"`
-	SampleID         int64               `bigquery:"sample_id" json:"sample_id"`
-}
-
-type clientsDailyRow struct {
-	SubmissionDate civil.Date `bigquery:"submission_date" json:"submission_date"`
-	ClientID       string     `bigquery:"client_id" json:"client_id"`
-	ProfileGroupID string     `bigquery:"profile_group_id" json:"profile_group_id"`
-	ActiveHoursSum float64    `bigquery:"active_hours_sum" json:"active_hours_sum"`
-	Experiments    []kv       `bigquery:"experiments" json:"experiments"`
-}
-
-// startEmulator starts the emulator for project mozdata on a free port and returns its
-// host:port; it is stopped when the test ends.
-func startEmulator(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("BIGQUERY_EMULATOR_BIN")
-	if bin == "" {
-		t.Fatal("BIGQUERY_EMULATOR_BIN is not set: run `make test-integration`, which builds the emulator")
-	}
-	port, grpcPort := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "--project=mozdata", "--host=127.0.0.1", fmt.Sprintf("--port=%d", port), fmt.Sprintf("--grpc-port=%d", grpcPort))
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "emulator.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", host)
-		if err == nil {
-			conn.Close()
-			return host
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen on %s within 30 s: %v", host, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// loadEmulator creates mozdata.telemetry.events and mozdata.telemetry.clients_daily in the
-// emulator from the NDJSON fixtures, with the types BigQuery's autodetection gives them.
-func loadEmulator(t *testing.T, host string) {
-	t.Helper()
-	ctx := context.Background()
-	bq, err := bigquery.NewClient(ctx, "mozdata", option.WithEndpoint("http://"+host), option.WithoutAuthentication())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bq.Close()
-	for _, ds := range []string{"telemetry", "mozanalysis"} {
-		if err := bq.Dataset(ds).Create(ctx, nil); err != nil {
-			t.Fatalf("dataset %s: %v", ds, err)
-		}
-	}
-	loadTable[eventRow](t, bq, "events", "test_events.ndjson")
-	loadTable[clientsDailyRow](t, bq, "clients_daily", "test_clients_daily.ndjson")
-}
-
-func loadTable[Row any](t *testing.T, bq *bigquery.Client, table, file string) {
-	t.Helper()
-	ctx := context.Background()
-	schema, err := bigquery.InferSchema(*new(Row))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl := bq.Dataset("telemetry").Table(table)
-	if err := tbl.Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
-		t.Fatalf("table %s: %v", table, err)
-	}
-	f, err := os.Open(filepath.Join(fixtureDir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []*Row
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		r := new(Row)
-		if err := json.Unmarshal(sc.Bytes(), r); err != nil {
-			t.Fatalf("%s:%d: %v", file, line, err)
-		}
-		rows = append(rows, r)
-	}
-	if err := tbl.Inserter().Put(ctx, rows); err != nil {
-		t.Fatalf("inserting into %s: %v", table, err)
-	}
-}
-
 // TestIntegrationBigQueryEmulator runs the enrollments and metrics queries of the fixture
 // experiment in the BigQuery dialect on the emulator and in the DuckDB dialect on DuckDB:
 // the same clients, branches, dates and metric values, equal to Jetstream's expectations.
 func TestIntegrationBigQueryEmulator(t *testing.T) {
-	host := startEmulator(t)
-	loadEmulator(t, host)
+	host := bqemulator.Start(t)
+	bqemulator.LoadTelemetry(t, host, fixtureDir)
 	bq, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
 	if err != nil {
 		t.Fatal(err)
@@ -213,8 +85,8 @@ func TestIntegrationBigQueryEmulator(t *testing.T) {
 // replaced by a rerun (WRITE_TRUNCATE: one copy of every row). (The emulator keeps no table
 // labels or descriptions; TestCreateTableAs pins the OPTIONS that carry them.)
 func TestIntegrationDestinationTables(t *testing.T) {
-	host := startEmulator(t)
-	loadEmulator(t, host)
+	host := bqemulator.Start(t)
+	bqemulator.LoadTelemetry(t, host, fixtureDir)
 	c, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +139,7 @@ func TestIntegrationDestinationTables(t *testing.T) {
 // Statistics tables and views on the emulator: two windows loaded, the view unions them with
 // window_index from the table suffix, and reloading a window replaces its rows.
 func TestIntegrationPublishStatistics(t *testing.T) {
-	host := startEmulator(t)
+	host := bqemulator.Start(t)
 	c, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
 	if err != nil {
 		t.Fatal(err)
@@ -298,5 +170,32 @@ func TestIntegrationPublishStatistics(t *testing.T) {
 	want := []string{"1 active_hours 1.5 0.5", "1 uri_count 10 0.5", "2 active_hours 2.5 0.5"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("view rows %q, want %q", got, want)
+	}
+}
+
+// Log rows are appended (two loads, both kept), into a dataset and table created on first use.
+func TestIntegrationAppendLogs(t *testing.T) {
+	host := bqemulator.Start(t)
+	c, err := Open("bigquery:" + BigQueryLocation("mozdata", "http://"+host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	columns := []Column{{"timestamp", "TIMESTAMP"}, {"experiment", "STRING"}, {"message", "STRING"}}
+	for i, rows := range []string{
+		`{"timestamp":"2026-09-14 04:00:00","experiment":"a","message":"first"}` + "\n",
+		`{"timestamp":"2026-09-15 04:00:00","experiment":"a","message":"second"}` + "\n" + `{"timestamp":"2026-09-15 04:00:01","experiment":"b","message":"third"}` + "\n",
+	} {
+		if err := AppendJSON(ctx, c, "monitoring", "logs", columns, []byte(rows)); err != nil {
+			t.Fatalf("load %d: %v", i+1, err)
+		}
+	}
+	var got []string
+	err = c.Query(ctx, "SELECT experiment, message FROM `mozdata.monitoring.logs` ORDER BY timestamp", func(_ []string, v []any) error {
+		got = append(got, fmt.Sprint(v[0], "/", v[1]))
+		return nil
+	})
+	if err != nil || fmt.Sprint(got) != "[a/first a/second b/third]" {
+		t.Errorf("logs %v (%v), want the three rows in order", got, err)
 	}
 }

@@ -106,11 +106,15 @@ func PublishStatistics(ctx context.Context, c Client, dataset, slug, tableSlug s
 
 // load runs a load job of newline-delimited JSON into dataset.table, replacing its rows.
 func (c *bigQueryClient) load(ctx context.Context, dataset, table string, schema bigquery.Schema, data []byte) error {
+	return c.loadWith(ctx, dataset, table, schema, data, bigquery.WriteTruncate)
+}
+
+func (c *bigQueryClient) loadWith(ctx context.Context, dataset, table string, schema bigquery.Schema, data []byte, disposition bigquery.TableWriteDisposition) error {
 	src := bigquery.NewReaderSource(bytes.NewReader(data))
 	src.SourceFormat = bigquery.JSON
 	src.Schema = schema
 	l := c.bq.Dataset(dataset).Table(table).LoaderFrom(src)
-	l.WriteDisposition = bigquery.WriteTruncate
+	l.WriteDisposition = disposition
 	l.CreateDisposition = bigquery.CreateIfNeeded
 	job, err := l.Run(ctx)
 	if err == nil {
@@ -136,4 +140,32 @@ func (c *bigQueryClient) label(ctx context.Context, dataset, table, description 
 		return fmt.Errorf("bigquery: labelling %s.%s: %w", dataset, table, err)
 	}
 	return nil
+}
+
+// Column is a column of a table loaded from JSON: a name and a BigQuery type (STRING,
+// TIMESTAMP, FLOAT64, …).
+type Column struct{ Name, Type string }
+
+// AppendJSON appends newline-delimited JSON rows to dataset.table on BigQuery with a load job
+// (WRITE_APPEND), creating the dataset and the table with columns when absent: how
+// Jetstream's log handler writes the logs table.
+func AppendJSON(ctx context.Context, c Client, dataset, table string, columns []Column, rows []byte) error {
+	bq, ok := c.(*bigQueryClient)
+	if !ok {
+		return fmt.Errorf("%s.%s: rows are appended to BigQuery, not to a %s warehouse", dataset, table, c.Dialect().Name())
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := c.EnsureDataset(ctx, dataset); err != nil {
+		return err
+	}
+	schema := make(bigquery.Schema, len(columns))
+	for i, col := range columns {
+		schema[i] = &bigquery.FieldSchema{Name: col.Name, Type: bigquery.FieldType(col.Type)}
+		if col.Type == "FLOAT64" {
+			schema[i].Type = bigquery.FloatFieldType
+		}
+	}
+	return bq.loadWith(ctx, dataset, table, schema, rows, bigquery.WriteAppend)
 }
