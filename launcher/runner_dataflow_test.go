@@ -147,20 +147,20 @@ func checkSampleDryRun(t *testing.T, out, worker string) {
 	}
 	// The graph pipeline.Build makes: read, tally (lifted combines), compute, write.
 	want := map[string]string{
-		"Analysis":                                                         "(composite)",
-		"Analysis/Impulse":                                                 "beam:transform:impulse:v1",
-		"Analysis/beam.createFn":                                           "beam:transform:pardo:v1",
-		"Analysis/ReadClients":                                             "(composite)",
-		"Analysis/ReadClients/transforms.readFn":                           "beam:transform:pardo:v1",
-		"Analysis/TallyPerBranch/CombinePerKey":                            "beam:transform:combine_per_key:v1",
-		"Analysis/TallyPerBranch/CombinePerKey/CoGBK":                      "beam:transform:group_by_key:v1",
-		"Analysis/TallyPerBranch/CombinePerKey/transforms.tallyFn":         "beam:transform:pardo:v1",
-		"Analysis/PairTallyPerBranch/CombinePerKey":                        "beam:transform:combine_per_key:v1",
-		"Analysis/PairTallyPerBranch/CombinePerKey/transforms.pairTallyFn": "beam:transform:pardo:v1",
-		"Analysis/ComputeCells/CoGBK":                                      "beam:transform:group_by_key:v1",
-		"Analysis/ComputeCells/transforms.computeFn":                       "beam:transform:pardo:v1",
-		"Analysis/WriteTables/transforms.writeTableFn":                     "beam:transform:pardo:v1",
-		"Analysis/WriteErrors/transforms.writeErrorsFn":                    "beam:transform:pardo:v1",
+		"Analysis":                                                            "(composite)",
+		"Analysis/Impulse":                                                    "beam:transform:impulse:v1",
+		"Analysis/beam.createFn":                                              "beam:transform:pardo:v1",
+		"Analysis/ReadClients":                                                "(composite)",
+		"Analysis/ReadClients/transforms.readFn":                              "beam:transform:pardo:v1",
+		"Analysis/MergeTallies/CombinePerKey":                                 "beam:transform:combine_per_key:v1",
+		"Analysis/MergeTallies/CombinePerKey/CoGBK":                           "beam:transform:group_by_key:v1",
+		"Analysis/MergeTallies/CombinePerKey/transforms.mergeTallyFn":         "beam:transform:pardo:v1",
+		"Analysis/MergePairTallies/CombinePerKey":                             "beam:transform:combine_per_key:v1",
+		"Analysis/MergePairTallies/CombinePerKey/transforms.mergePairTallyFn": "beam:transform:pardo:v1",
+		"Analysis/ComputeCells/CoGBK":                                         "beam:transform:group_by_key:v1",
+		"Analysis/ComputeCells/transforms.computeFn":                          "beam:transform:pardo:v1",
+		"Analysis/WriteTables/transforms.writeTableFn":                        "beam:transform:pardo:v1",
+		"Analysis/WriteErrors/transforms.writeErrorsFn":                       "beam:transform:pardo:v1",
 	}
 	for name, urn := range want {
 		if got, ok := d.Transforms[name]; !ok {

@@ -23,8 +23,8 @@ import (
 )
 
 // The statistics benchmark: the part of the pipeline after the warehouse has returned the
-// per-client rows (per-client (branch key, value) elements → TallyPerBranch →
-// ComputeCells → rows) on Prism, against the same statistics computed in plain Go in one
+// per-client rows (partial tallies per query and key, as ReadClients emits them →
+// MergeTallies → ComputeCells → rows) on Prism, against the same statistics computed in plain Go in one
 // process, on the sample experiment's weekly metrics.
 //
 //	go test -run '^$' -bench StatisticsPipeline -benchtime 1x ./pipeline/
@@ -41,15 +41,16 @@ import (
 // reported as baseline-MiB), clients, replicates.
 //
 // Measured (2 vCPUs, shared with other work, so figures vary by ±30 %): 1,000,000 clients,
-// 6,747,130 elements, 52 rows, num_samples 10,000: pipeline 7.1–7.7 s, plain 3.9–4.1 s
-// (tally 0.35 s, compute 3.6–3.7 s), ratio 1.8–2.0; peak RSS 190–200 MiB pipeline,
-// 170–180 MiB plain, from a 125 MiB baseline. With JETSTREAM_BENCH_SAMPLES=1 (no bootstrap
-// work) the pipeline takes 3.7–3.8 s against 0.4 s: almost all of its extra time is the
-// per-element path (emit → lifted CombinePerKey: key encoding and hashing, the Tally
-// accumulator boxed per AddInput), single-threaded in the source's bundle.
+// 6,747,130 values, 52 rows, num_samples 10,000. With per-client (key, value) elements into
+// a lifted CombinePerKey, the pipeline took 7.1–7.7 s against plain Go's 3.9–4.1 s (ratio
+// 1.8–2.0; with num_samples 1 it was 3.7 s against 0.4 s: the per-element path, key
+// encoding and the boxed Tally per AddInput). Since ReadClients tallies each query's rows
+// itself and emits one partial tally per key (merged by MergeTallies): pipeline 4.13 s,
+// plain 3.67 s (tally 0.33 s, compute 3.34 s), ratio 1.13; peak RSS 189 MiB pipeline,
+// 173 MiB plain, from a 127 MiB baseline.
 
 func init() {
-	register.DoFn2x0[int, func(string, float64)](&benchSourceFn{})
+	register.DoFn2x0[int, func(string, statistics.Tally)](&benchSourceFn{})
 }
 
 const (
@@ -153,14 +154,15 @@ func benchCells() [][]transforms.Cell {
 }
 
 // benchSourceFn plays ReadClients after the warehouse has answered: shard i of the clients
-// exploded into (branch key, value) elements, a value per metric plus the identity 1, in
-// segment all and, for default-browser users, in the segment. Keys are built once.
+// (a query's rows) exploded into the shard's tallies per (cell, branch) key — a value per
+// metric plus the identity 1, in segment all and, for default-browser users, in the
+// segment — and one partial tally emitted per key, as ReadClients does.
 type benchSourceFn struct {
 	Clients int
 	Shards  int
 }
 
-func (f *benchSourceFn) ProcessElement(shard int, emit func(string, float64)) {
+func (f *benchSourceFn) ProcessElement(shard int, emitTally func(string, statistics.Tally)) {
 	c := benchData(f.Clients)
 	cells := benchCells()
 	keys := make([][][]string, len(cells)) // [segment][metric][branch]
@@ -169,6 +171,21 @@ func (f *benchSourceFn) ProcessElement(shard int, emit func(string, float64)) {
 			keys[s] = append(keys[s], []string{cell.BranchKey(benchBranches[0]), cell.BranchKey(benchBranches[1])})
 		}
 	}
+	tallies := map[string]*statistics.Tally{}
+	emit := func(key string, v float64) {
+		t := tallies[key]
+		if t == nil {
+			t = &statistics.Tally{}
+			tallies[key] = t
+		}
+		t.Add(v)
+	}
+	defer func() {
+		for key, t := range tallies {
+			t.Compact()
+			emitTally(key, *t)
+		}
+	}()
 	n := c.Len()
 	for i := shard * n / f.Shards; i < (shard+1)*n/f.Shards; i++ {
 		b := c.Branch[i]
@@ -357,8 +374,9 @@ func BenchmarkStatisticsPipeline1M(b *testing.B) {
 		for i := range shards {
 			shards[i] = i
 		}
-		values := beam.ParDo(s, &benchSourceFn{Clients: n, Shards: benchShards}, beam.CreateList(s, shards))
-		rows, errs := Analyse(s, cfg, values, beam.ParDo(s, clientPairKV, beam.CreateList(s, []clientPair{})))
+		tallies := beam.ParDo(s, &benchSourceFn{Clients: n, Shards: benchShards}, beam.CreateList(s, shards))
+		noPairs := transforms.PairTallyPerBranch(s, beam.ParDo(s, clientPairKV, beam.CreateList(s, []clientPair{})))
+		rows, errs := transforms.ComputeCells(s, cfg, transforms.MergeTallies(s, tallies), noPairs)
 		wantAny := make([]any, len(want))
 		for i, w := range want {
 			wantAny[i] = w

@@ -17,8 +17,9 @@ import (
 func Build(s beam.Scope, plan *Plan, dir string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
-	values, pairs, populations, readErrs := transforms.ReadClients(s, queries)
-	rows, errs := Analyse(s, plan.Config, values, pairs, populations)
+	tallies, pairTallies, populations, readErrs := transforms.ReadClients(s, queries)
+	rows, errs := transforms.ComputeCells(s, plan.Config, transforms.MergeTallies(s, tallies),
+		transforms.MergePairTallies(s, pairTallies), populations)
 	transforms.WriteTables(s, dir, rows)
 	transforms.WriteErrors(s, dir, beam.Flatten(s, errs, readErrs))
 }

@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/jetstream-beam/jetstream/statistics"
 	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
@@ -21,15 +23,17 @@ const Identity = "identity"
 const SegmentAll = "all"
 
 func init() {
-	register.DoFn6x1[context.Context, Query, func(string, float64), func(string, Pair), func(string), func(AnalysisError), error](&readFn{})
+	register.DoFn6x1[context.Context, Query, func(string, statistics.Tally), func(string, statistics.PairTally), func(string), func(AnalysisError), error](&readFn{})
 	register.Emitter1[string]()
-	register.Emitter2[string, float64]()
-	register.Emitter2[string, Pair]()
+	register.Emitter2[string, statistics.Tally]()
+	register.Emitter2[string, statistics.PairTally]()
 }
 
-// ReadClients runs every query and explodes each client row into (branch key, value)
-// elements — one per non-NULL metric value plus one for the identity count — and
-// (branch key, Pair) elements for the two-column statistics, where both values are non-NULL.
+// ReadClients runs every query and tallies its client rows per (cell, branch) key: each
+// non-NULL metric value, the identity count, and for the two-column statistics the pairs
+// whose both values are non-NULL. Each row is exploded once into its segments and metrics,
+// straight into the query's tallies, and one partial tally per key leaves the DoFn (the
+// combiner lifting done by hand: per-client values never become elements).
 // The identity query of each basis and window also names its population cells (see
 // ComputeCells). A query that fails (a missing table, bad SQL) does not stop the others:
 // it becomes an AnalysisError for each of its metrics, as Jetstream logs a failed data
@@ -42,7 +46,7 @@ func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, populat
 
 type readFn struct{}
 
-func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, float64), emitPair func(string, Pair),
+func (f *readFn) ProcessElement(ctx context.Context, q Query, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
 	emitPopulation func(string), fail func(AnalysisError)) error {
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
@@ -73,6 +77,24 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 	}
 	first := len(warehouse.MetricsKeyColumns)
 	metrics := first + len(q.Segments)
+	tallies := map[string]*statistics.Tally{}
+	pairTallies := map[string]*statistics.PairTally{}
+	emit := func(key string, v float64) {
+		t := tallies[key]
+		if t == nil {
+			t = &statistics.Tally{}
+			tallies[key] = t
+		}
+		t.Add(v)
+	}
+	emitPair := func(key string, p Pair) {
+		t := pairTallies[key]
+		if t == nil {
+			t = &statistics.PairTally{}
+			pairTallies[key] = t
+		}
+		t.Add(p.X, p.Y)
+	}
 	in := make([]bool, len(segments))
 	values := make([]float64, len(columns))
 	present := make([]bool, len(columns))
@@ -133,6 +155,16 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emit func(string, 
 	if err != nil {
 		failQuery(q, err, fail)
 		return nil
+	}
+	for _, key := range slices.Sorted(maps.Keys(tallies)) {
+		t := tallies[key]
+		t.Compact()
+		emitTally(key, *t)
+	}
+	for _, key := range slices.Sorted(maps.Keys(pairTallies)) {
+		t := pairTallies[key]
+		t.Compact()
+		emitPairs(key, *t)
 	}
 	if q.Identity {
 		for _, seg := range segments {

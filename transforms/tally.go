@@ -10,6 +10,37 @@ import (
 func init() {
 	register.Combiner3[statistics.Tally, float64, statistics.Tally](&tallyFn{})
 	register.Combiner3[statistics.PairTally, Pair, statistics.PairTally](&pairTallyFn{})
+	register.Combiner1[statistics.Tally](&mergeTallyFn{})
+	register.Combiner1[statistics.PairTally](&mergePairTallyFn{})
+}
+
+// MergeTallies combines the partial tallies of each (cell, branch) key (ReadClients emits
+// one per query and key) into one, lifted.
+func MergeTallies(s beam.Scope, partials beam.PCollection) beam.PCollection {
+	s = s.Scope("MergeTallies")
+	return beam.CombinePerKey(s, &mergeTallyFn{}, partials)
+}
+
+type mergeTallyFn struct{}
+
+func (mergeTallyFn) MergeAccumulators(a, b statistics.Tally) statistics.Tally {
+	t := statistics.MergeTallies(a, b)
+	t.Compact()
+	return t
+}
+
+// MergePairTallies is MergeTallies for the pair tallies of two-column statistics.
+func MergePairTallies(s beam.Scope, partials beam.PCollection) beam.PCollection {
+	s = s.Scope("MergePairTallies")
+	return beam.CombinePerKey(s, &mergePairTallyFn{}, partials)
+}
+
+type mergePairTallyFn struct{}
+
+func (mergePairTallyFn) MergeAccumulators(a, b statistics.PairTally) statistics.PairTally {
+	t := statistics.MergePairTallies(a, b)
+	t.Compact()
+	return t
 }
 
 // TallyPerBranch combines the values of each (cell, branch) key into a value→count tally,
