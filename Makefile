@@ -4,7 +4,7 @@ BIN     := bin/jetstream
 SAMPLE  ?= sample
 CLIENTS ?= 20000
 SEED    ?= 1
-OUTPUT  ?= output
+OUTPUT  ?= out
 
 .PHONY: run test test-integration build worker dataflow-dryrun bench sample clean
 

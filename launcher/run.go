@@ -45,7 +45,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "from", Usage: "first analysis date (default: the experiment's start date)"},
 			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
-			&cli.StringFlag{Name: "output", Value: "output", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
+			&cli.StringFlag{Name: "output", Value: "out", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
 			&cli.StringFlag{Name: "bucket", Usage: "where the JSON documents are published: gs://BUCKET[/PREFIX], a folder, or none (default: the --output folder)"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
 			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
