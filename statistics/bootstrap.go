@@ -85,3 +85,44 @@ func (b bootstrapMean) Estimate(branch string, t Tally, seed uint64) (Estimate, 
 func (b bootstrapMean) Rows(estimates []Estimate) []Row {
 	return comparativeRows(b.Name(), b.Output(), b.ci, estimates)
 }
+
+// Sharded is a statistic whose replicates can be computed in pieces, so that a big cell's
+// bootstrap can be spread over workers: Blocks blocks of BlockSize replicates, any range of
+// which EstimateBlocks computes; JoinBlocks of the pieces in order is exactly Estimate.
+type Sharded interface {
+	Statistic
+	Blocks() int
+	EstimateBlocks(branch string, t Tally, seed uint64, first, last int) (Estimate, error)
+}
+
+// Blocks is the number of replicate blocks of one estimate.
+func (b bootstrapMean) Blocks() int { return blocks(b.numSamples) }
+
+// EstimateBlocks is the replicates of blocks [first, last) of Estimate. Only the Fast engine
+// draws by blocks; the numpy-legacy stream is one sequence and cannot be split.
+func (b bootstrapMean) EstimateBlocks(branch string, t Tally, seed uint64, first, last int) (Estimate, error) {
+	fs, ok := b.sampler.(fastSampler)
+	if !ok {
+		return Estimate{}, fmt.Errorf("%s: only the Fast engine computes replicates in blocks", b.Name())
+	}
+	if first < 0 || last > b.Blocks() || first >= last {
+		return Estimate{}, fmt.Errorf("%s: blocks [%d, %d) out of [0, %d)", b.Name(), first, last, b.Blocks())
+	}
+	if err := checkTally(b.Name(), branch, t, true); err != nil {
+		return Estimate{}, err
+	}
+	w := Winsorize(t, b.dropHighest)
+	return Estimate{Branch: branch, N: t.N(), Replicates: fs.dirichletMeanBlocks(w.Values, w.Counts, b.numSamples, seed, first, last)}, nil
+}
+
+// JoinBlocks joins the estimates of one branch's consecutive block ranges, given in order.
+func JoinBlocks(parts []Estimate) Estimate {
+	if len(parts) == 0 {
+		return Estimate{}
+	}
+	e := Estimate{Branch: parts[0].Branch, N: parts[0].N}
+	for _, p := range parts {
+		e.Replicates = append(e.Replicates, p.Replicates...)
+	}
+	return e
+}

@@ -68,13 +68,25 @@ type fastSampler struct {
 // cost is the number of draws per replicate; large jobs run on up to
 // s.workers goroutines. The result does not depend on the goroutine count.
 func (s fastSampler) run(r int, seed uint64, cost int, fill func(g *rng, out []float64)) []float64 {
-	out := make([]float64, r)
-	nb := (r + BlockSize - 1) / BlockSize
-	block := func(j int) {
+	return s.runBlocks(r, seed, cost, 0, blocks(r), fill)
+}
+
+// blocks is the number of blocks of r replicates.
+func blocks(r int) int { return (r + BlockSize - 1) / BlockSize }
+
+// runBlocks fills blocks [first, last) of the r replicates run would fill, and only those:
+// the replicates of a block depend on its index alone, so pieces computed apart join into
+// exactly run's result.
+func (s fastSampler) runBlocks(r int, seed uint64, cost, first, last int, fill func(g *rng, out []float64)) []float64 {
+	lo, hi := first*BlockSize, min(last*BlockSize, r)
+	out := make([]float64, hi-lo)
+	nb := last - first
+	block := func(i int) {
+		j := first + i
 		g := newRNG(blockSeed(seed, j))
-		fill(&g, out[j*BlockSize:min((j+1)*BlockSize, r)])
+		fill(&g, out[j*BlockSize-lo:min((j+1)*BlockSize, r)-lo])
 	}
-	workers := goroutines(r, cost, s.workers)
+	workers := goroutines(hi-lo, cost, s.workers)
 	if workers == 1 {
 		for j := range nb {
 			block(j)
@@ -113,8 +125,13 @@ func goroutines(r, cost, limit int) int {
 }
 
 func (s fastSampler) dirichletMeans(values []float64, counts []int64, r int, seed uint64) []float64 {
+	return s.dirichletMeanBlocks(values, counts, r, seed, 0, blocks(r))
+}
+
+// dirichletMeanBlocks is blocks [first, last) of dirichletMeans.
+func (s fastSampler) dirichletMeanBlocks(values []float64, counts []int64, r int, seed uint64, first, last int) []float64 {
 	k := newDirichletKernel(values, counts)
-	return s.run(r, seed, len(values), func(g *rng, out []float64) {
+	return s.runBlocks(r, seed, len(values), first, last, func(g *rng, out []float64) {
 		for i := range out {
 			out[i] = k.replicate(g)
 		}
