@@ -20,6 +20,9 @@ type Options struct {
 	EventsTable string // enrollment and exposure events, e.g. mozdata.telemetry.events
 	Seed        uint64 // base seed; every cell derives its own from it
 	Workers     int    // goroutines per bootstrap (0: all CPUs); results do not depend on it
+	// ShardDraws is the bootstrap work above which a branch's replicates are computed in
+	// shards spread over workers (0: transforms.DefaultShardDraws; negative: never).
+	ShardDraws int64
 	// Now is the run's time: the last_updated label of the metrics tables it writes.
 	Now time.Time
 }
@@ -70,7 +73,7 @@ type Skip struct {
 // experiment whose config cannot be planned (e.g. SQL the dialect cannot run) fails the
 // same way.
 func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, error) {
-	plan := &Plan{Config: transforms.Config{Seed: opts.Seed, Workers: opts.Workers}}
+	plan := &Plan{Config: transforms.Config{Seed: opts.Seed, Workers: opts.Workers, ShardDraws: opts.ShardDraws}}
 	var order []string
 	bySlug := map[string]*ExperimentPlan{}
 	lastWord := map[string]string{}

@@ -16,7 +16,7 @@ func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
 	register.Function2x2[string, statistics.PairTally, string, BranchTally](byPairCell)
 	register.Function1x2[string, string, BranchTally](populationMarker)
-	register.DoFn4x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), error](&computeFn{})
+	register.DoFn5x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), func(ShardTask), error](&computeFn{})
 	register.Iter1[BranchTally]()
 	register.Emitter2[string, BranchTally]()
 	register.Emitter2[string, statistics.Row]()
@@ -47,7 +47,9 @@ func ComputeCells(s beam.Scope, cfg Config, tallies, pairTallies beam.PCollectio
 		cells = append(cells, beam.ParDo(s, populationMarker, p))
 	}
 	grouped := beam.GroupByKey(s, beam.Flatten(s, cells...))
-	return beam.ParDo2(s, &computeFn{Config: cfg}, grouped)
+	out := beam.ParDoN(s, &computeFn{Config: cfg}, grouped)
+	shardRows, shardErrs := computeSharded(s, cfg, out[2])
+	return beam.Flatten(s, out[0], shardRows), beam.Flatten(s, out[1], shardErrs)
 }
 
 // populationMarker is an empty BranchTally (Branch "") that makes a cell exist.
@@ -73,7 +75,7 @@ type computeFn struct {
 	Config Config
 }
 
-func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emit func(string, statistics.Row), fail func(AnalysisError)) error {
+func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emit func(string, statistics.Row), fail func(AnalysisError), shard func(ShardTask)) error {
 	cell, err := ParseCell(key)
 	if err != nil {
 		return err
@@ -99,6 +101,9 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 			continue
 		}
 		seed := func(branch string) uint64 { return statistics.Seed(f.Config.Seed, key, branch, sc.Name) }
+		if f.emitShards(key, sc.Name, stat, treated, seed, shard) {
+			continue // computeSharded computes and assembles this statistic
+		}
 		rows, errs := statistics.Compute(stat, treated, seed)
 		for _, e := range errs {
 			fail(newError(cell, sc.Name, e))
@@ -112,6 +117,31 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 		}
 	}
 	return nil
+}
+
+// emitShards splits a statistic's bootstrap into shard tasks when one of its branches is
+// big (Config.ShardDraws); every branch of the statistic then goes through the shards, so
+// that its rows are assembled in one place. It reports whether it did.
+func (f *computeFn) emitShards(cell, name string, stat statistics.Statistic, inputs []statistics.Input, seed statistics.Seeder, shard func(ShardTask)) bool {
+	big := false
+	for _, in := range inputs {
+		if _, ok := f.Config.shards(stat, in); ok {
+			big = true
+		}
+	}
+	if !big {
+		return false
+	}
+	for _, in := range inputs {
+		cuts, ok := f.Config.shards(stat, in)
+		if !ok {
+			cuts = []int{0, stat.(statistics.Sharded).Blocks()}
+		}
+		for i := 0; i+1 < len(cuts); i++ {
+			shard(ShardTask{Cell: cell, Statistic: name, Branch: in.Branch, Tally: in.Tally, Seed: seed(in.Branch), First: cuts[i], Last: cuts[i+1]})
+		}
+	}
+	return true
 }
 
 // gatherInputs merges the cell's elements per branch — a branch may have a tally and a

@@ -52,7 +52,11 @@ type Config struct {
 	Seed uint64
 	// Workers bounds the goroutines one statistic's bootstrap may use on a worker (0: all
 	// CPUs). It never changes a result: replicates are split in fixed chunks.
-	Workers     int
+	Workers int
+	// ShardDraws is the bootstrap work (distinct values × replicates) above which a cell's
+	// statistic is computed in shards of that size spread over workers (0: the default,
+	// DefaultShardDraws; negative: never). It never changes a result.
+	ShardDraws  int64
 	Experiments []ExperimentConfig
 }
 
