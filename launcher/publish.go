@@ -40,27 +40,41 @@ type publication struct {
 	Warehouse  warehouse.Client // BigQuery: statistics tables and views are loaded into Dataset
 	Dataset    string
 	Start      time.Time // the analysis start time (metadata, log timestamps)
+	// Staging is where the pipeline writes its tables before they are published: "" for a
+	// temporary folder in Output, or gs://bucket/prefix (Dataflow).
+	Staging string
 }
 
-// runAndPublish runs the pipeline into a staging folder, then moves its tables into place
-// and publishes every experiment's documents. A failed pipeline publishes nothing.
+// runAndPublish runs the pipeline, which writes its tables to a staging store (a temporary
+// folder in the output, or pub.Staging — gs://… for Dataflow, whose workers cannot reach
+// the launcher's disk), then moves the tables into place and publishes every experiment's
+// documents. A failed pipeline publishes nothing.
 func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) error {
 	if err := os.MkdirAll(pub.Output, 0o755); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	staging, err := os.MkdirTemp(pub.Output, ".staging-")
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
+	location := pub.Staging
+	if location == "" {
+		dir, err := os.MkdirTemp(pub.Output, ".staging-")
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		if location, err = filepath.Abs(dir); err != nil {
+			return err
+		}
+	} else {
+		location = strings.TrimSuffix(location, "/") + fmt.Sprintf("/run-%d", time.Now().UnixNano())
 	}
-	defer os.RemoveAll(staging)
-	abs, err := filepath.Abs(staging)
+	staging, err := export.OpenStore(ctx, location)
 	if err != nil {
+		return fmt.Errorf("staging: %w", err)
+	}
+	defer staging.Close()
+	if err := pipeline.Run(ctx, plan, location); err != nil {
 		return err
 	}
-	if err := pipeline.Run(ctx, plan, abs); err != nil {
-		return err
-	}
-	staged, err := os.ReadDir(staging)
+	staged, err := staging.List(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -72,9 +86,16 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 		// This run's error log replaces the previous one, even when it is empty.
 		_ = os.Remove(filepath.Join(tables, transforms.ErrorsFile(ep.Analysis.Slug)))
 	}
-	for _, e := range staged {
-		if err := os.Rename(filepath.Join(staging, e.Name()), filepath.Join(tables, e.Name())); err != nil {
-			return fmt.Errorf("publishing %s: %w", e.Name(), err)
+	for _, name := range staged {
+		data, err := staging.Get(ctx, name)
+		if err == nil {
+			err = export.WriteFileAtomic(filepath.Join(tables, name), data)
+		}
+		if err == nil {
+			err = staging.Delete(ctx, name)
+		}
+		if err != nil {
+			return fmt.Errorf("publishing %s: %w", name, err)
 		}
 	}
 	return publish(ctx, plan, pub, staged)
@@ -84,7 +105,7 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 // BigQuery when the warehouse is BigQuery, and to the bucket every analysed experiment's
 // statistics JSON (each period it touched), metadata and errors, and the errors of every
 // experiment that failed.
-func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged []os.DirEntry) error {
+func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged []string) error {
 	tables := filepath.Join(pub.Output, tablesDir)
 	var slugs []string
 	for _, ep := range plan.Experiments {
@@ -124,7 +145,7 @@ func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged [
 	return errors.Join(errs...)
 }
 
-func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publication, staged []os.DirEntry, logs []export.LogRow) error {
+func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publication, staged []string, logs []export.LogRow) error {
 	tables := filepath.Join(pub.Output, tablesDir)
 	periods := map[configs.Period]bool{}
 	for _, w := range ep.Windows {
@@ -172,12 +193,12 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 
 // loadStatistics loads the experiment's statistics tables of this run into BigQuery and
 // re-creates the views of their periods.
-func loadStatistics(ctx context.Context, ep pipeline.ExperimentPlan, pub publication, staged []os.DirEntry) error {
+func loadStatistics(ctx context.Context, ep pipeline.ExperimentPlan, pub publication, staged []string) error {
 	var rows []warehouse.StatisticsRows
 	suffixes := map[string]string{}
 	for _, w := range ep.Windows {
 		name := warehouse.StatisticsTable(ep.Analysis.Slug, string(w.Period), w.Index)
-		if !slices.ContainsFunc(staged, func(e os.DirEntry) bool { return e.Name() == export.TableFile(name) }) {
+		if !slices.Contains(staged, export.TableFile(name)) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(pub.Output, tablesDir, export.TableFile(name)))

@@ -47,6 +47,7 @@ func TestRunPublishesToGCSAndFolder(t *testing.T) {
 		From: day, To: day, Periods: []configs.Period{configs.Week}, Now: testNow}
 	gcsRun, folderRun := base, base
 	gcsRun.Output, gcsRun.Bucket = filepath.Join(dir, "gcs-run"), "gs://jetstream-results/v1"
+	gcsRun.ResultsStaging = "gs://jetstream-results/staging" // the pipeline's tables go through GCS, as on Dataflow
 	folderRun.Output, folderRun.Bucket = filepath.Join(dir, "folder-run"), filepath.Join(dir, "bucket")
 	for _, o := range []RunOptions{gcsRun, folderRun} {
 		if err := Run(ctx, o, io.Discard); err != nil {
@@ -70,6 +71,16 @@ func TestRunPublishesToGCSAndFolder(t *testing.T) {
 		"statistics/statistics_sample_sidebar_redesign_weekly.json"}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("bucket objects %v, want %v", names, wantNames)
+	}
+	staging, err := export.OpenStore(ctx, gcsRun.ResultsStaging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, err := staging.List(ctx, ""); err != nil || len(left) != 0 {
+		t.Errorf("staging objects left behind: %v (%v)", left, err)
+	}
+	if tables, _ := os.ReadDir(filepath.Join(gcsRun.Output, "tables")); len(tables) != 1 || tables[0].Name() != "statistics_sample_sidebar_redesign_week_1.ndjson" {
+		t.Errorf("tables staged through GCS: %v, want the week 1 table", tables)
 	}
 	if local, _ := folder.List(ctx, ""); !slices.Equal(local, wantNames) {
 		t.Errorf("folder files %v, want %v", local, wantNames)

@@ -46,6 +46,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
 			&cli.StringFlag{Name: "output", Value: "out", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
+			&cli.StringFlag{Name: "results-staging", Usage: "where the pipeline writes its tables before they are published: gs://BUCKET/PREFIX, needed on Dataflow (default: a temporary folder in --output)"},
 			&cli.StringFlag{Name: "bucket", Usage: "where the JSON documents are published: gs://BUCKET[/PREFIX], a folder, or none (default: the --output folder)"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
 			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
@@ -70,6 +71,9 @@ type RunOptions struct {
 	// Bucket is where statistics, metadata and errors JSON go: gs://bucket[/prefix], a
 	// folder, or "none"; "" means the Output folder.
 	Bucket string
+	// ResultsStaging is where the pipeline writes its tables before they are published:
+	// "" for a temporary folder in Output, or gs://bucket/prefix (Dataflow).
+	ResultsStaging string
 	// RecreateEnrollments drops the experiments' enrollments tables before the run, which
 	// then computes them again (Jetstream's --recreate-enrollments).
 	RecreateEnrollments bool
@@ -193,7 +197,7 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	for _, f := range plan.Failed {
 		fmt.Fprintf(out, "failed: %v\n", f)
 	}
-	pub := publication{Output: o.Output, Store: store, Collection: coll, Dataset: o.Dataset, Start: o.Now}
+	pub := publication{Output: o.Output, Store: store, Collection: coll, Dataset: o.Dataset, Start: o.Now, Staging: o.ResultsStaging}
 	if len(plan.Queries) == 0 {
 		if failed != nil && o.experimenterMode() {
 			// Nothing to compute, but the daily run logs and publishes the failures as

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,54 +17,66 @@ import (
 )
 
 func init() {
-	register.DoFn2x1[string, func(*statistics.Row) bool, error](&writeTableFn{})
+	register.DoFn3x1[context.Context, string, func(*statistics.Row) bool, error](&writeTableFn{})
 	register.Iter1[statistics.Row]()
-	register.DoFn2x1[string, func(*AnalysisError) bool, error](&writeErrorsFn{})
+	register.DoFn3x1[context.Context, string, func(*AnalysisError) bool, error](&writeErrorsFn{})
 	register.Iter1[AnalysisError]()
 	register.Function1x2[AnalysisError, string, AnalysisError](errorKey)
 	register.Emitter2[string, AnalysisError]()
 }
 
 // WriteTables writes each statistics table (rows keyed by table name) as one
-// newline-delimited JSON file in dir. A table holds the rows of one experiment, period and
-// window (a few hundred to a few thousand rows), so grouping them is cheap.
-func WriteTables(s beam.Scope, dir string, rows beam.PCollection) {
+// newline-delimited JSON object in the store at location (export.OpenStore: a folder, or
+// gs://bucket/prefix that Dataflow workers can reach). A table holds the rows of one
+// experiment, period and window (a few hundred to a few thousand rows), so grouping them
+// is cheap.
+func WriteTables(s beam.Scope, location string, rows beam.PCollection) {
 	s = s.Scope("WriteTables")
-	beam.ParDo0(s, &writeTableFn{Dir: dir}, beam.GroupByKey(s, rows))
+	beam.ParDo0(s, &writeTableFn{Location: location}, beam.GroupByKey(s, rows))
 }
 
 type writeTableFn struct {
-	Dir string
+	Location string
 }
 
-func (f *writeTableFn) ProcessElement(table string, next func(*statistics.Row) bool) error {
+func (f *writeTableFn) ProcessElement(ctx context.Context, table string, next func(*statistics.Row) bool) error {
 	var rows []statistics.Row
 	var r statistics.Row
 	for next(&r) {
 		rows = append(rows, r)
 	}
 	statistics.SortRows(rows)
-	path := filepath.Join(f.Dir, export.TableFile(table))
-	if err := export.WriteFileAtomic(path, export.EncodeTable(rows)); err != nil {
+	if err := put(ctx, f.Location, export.TableFile(table), export.EncodeTable(rows)); err != nil {
 		return fmt.Errorf("table %s: %w", table, err)
 	}
 	return nil
 }
 
-// WriteErrors writes the analysis errors of each experiment to dir/errors_<slug>.ndjson.
-func WriteErrors(s beam.Scope, dir string, errs beam.PCollection) {
+// put writes one object to the store at location.
+func put(ctx context.Context, location, name string, data []byte) error {
+	store, err := export.OpenStore(ctx, location)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return store.Put(ctx, name, data)
+}
+
+// WriteErrors writes the analysis errors of each experiment as errors_<slug>.ndjson to the
+// store at location.
+func WriteErrors(s beam.Scope, location string, errs beam.PCollection) {
 	s = s.Scope("WriteErrors")
 	keyed := beam.ParDo(s, errorKey, errs)
-	beam.ParDo0(s, &writeErrorsFn{Dir: dir}, beam.GroupByKey(s, keyed))
+	beam.ParDo0(s, &writeErrorsFn{Location: location}, beam.GroupByKey(s, keyed))
 }
 
 func errorKey(e AnalysisError) (string, AnalysisError) { return e.Experiment, e }
 
 type writeErrorsFn struct {
-	Dir string
+	Location string
 }
 
-func (f *writeErrorsFn) ProcessElement(slug string, next func(*AnalysisError) bool) error {
+func (f *writeErrorsFn) ProcessElement(ctx context.Context, slug string, next func(*AnalysisError) bool) error {
 	var errs []AnalysisError
 	var e AnalysisError
 	for next(&e) {
@@ -87,7 +100,7 @@ func (f *writeErrorsFn) ProcessElement(slug string, next func(*AnalysisError) bo
 		}
 		data = append(append(data, line...), '\n')
 	}
-	return export.WriteFileAtomic(filepath.Join(f.Dir, ErrorsFile(slug)), data)
+	return put(ctx, f.Location, ErrorsFile(slug), data)
 }
 
 // ErrorsFile is the name of an experiment's error log file.
