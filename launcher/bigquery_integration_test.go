@@ -16,7 +16,8 @@ import (
 	"github.com/jetstream-beam/jetstream/warehouse"
 )
 
-// A run on BigQuery (the emulator, loaded with Jetstream's integration-test telemetry): the
+// A run on BigQuery (the emulator, loaded with Jetstream's integration-test telemetry),
+// reading each metrics table in three parts: the
 // enrollments and metrics tables, the statistics table and its view with window_index are
 // in the dataset, with Jetstream's values (one client per branch, so every bootstrap
 // replicate is that client's value: 0.8 and 0.3 active hours), and the published JSON holds
@@ -26,6 +27,7 @@ func TestIntegrationRunOnBigQuery(t *testing.T) {
 	bqemulator.LoadTelemetry(t, host, telemetryFixtures)
 	o := fixtureRun(t)
 	o.Warehouse = "bigquery:" + warehouse.BigQueryLocation("mozdata", "http://"+host)
+	o.ReadParts = 3 // the metrics table read in three parts (FARM_FINGERPRINT of analysis_id)
 	config := periodList("weekly", "active_hours") + bootstrapMetric("active_hours", activeHoursSQL, "clients_daily", bothBases) + dataSources("clients_daily")
 	if err := os.WriteFile(o.ConfigFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)

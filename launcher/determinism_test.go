@@ -18,8 +18,9 @@ import (
 
 // A run's output depends only on the data, the plan and the seed: computed with one
 // bootstrap goroutine, the queries in plan order and every bootstrap in place, or with eight
-// goroutines, the queries in reverse order and every bootstrap spread over shards of one
-// block (256 replicates) computed apart and joined, every published file is byte-identical; and running the same
+// goroutines, the queries in reverse order, every metrics table read in three parts by
+// analysis_id hash and every bootstrap spread over shards of one block (256 replicates)
+// computed apart and joined, every published file is byte-identical; and running the same
 // date again into the same output leaves exactly the same files (WRITE_TRUNCATE semantics:
 // no row twice, nothing appended).
 func TestRunDeterministicAndIdempotent(t *testing.T) {
@@ -36,10 +37,10 @@ func TestRunDeterministicAndIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(out string, workers int, reverse bool, shardDraws int64) map[string][]byte {
+	run := func(out string, workers int, reverse bool, shardDraws int64, readParts int) map[string][]byte {
 		t.Helper()
 		plan, err := pipeline.NewPlan(decisions, client.Dialect(), pipeline.Options{Warehouse: url, Dataset: o.Dataset,
-			EventsTable: o.EventsTable, Workers: workers, ShardDraws: shardDraws})
+			EventsTable: o.EventsTable, Workers: workers, ShardDraws: shardDraws, ReadParts: readParts})
 		if err != nil || len(plan.Queries) == 0 {
 			t.Fatalf("plan: %v, %d queries", err, len(plan.Queries))
 		}
@@ -62,13 +63,13 @@ func TestRunDeterministicAndIdempotent(t *testing.T) {
 		return readTree(t, out)
 	}
 	dir := t.TempDir()
-	one := run(filepath.Join(dir, "one"), 1, false, -1)
-	many := run(filepath.Join(dir, "many"), 8, true, 1)
+	one := run(filepath.Join(dir, "one"), 1, false, -1, 1)
+	many := run(filepath.Join(dir, "many"), 8, true, 1, 3)
 	if len(one) < 2 {
 		t.Fatalf("the run published %d files, want the week's table and JSON at least", len(one))
 	}
 	sameTree(t, "1 worker vs 8 workers, queries reversed", one, many)
-	again := run(filepath.Join(dir, "one"), 1, false, -1)
+	again := run(filepath.Join(dir, "one"), 1, false, -1, 1)
 	sameTree(t, "the same date run twice", one, again)
 }
 

@@ -46,6 +46,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
 			&cli.StringFlag{Name: "output", Value: "out", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
+			&cli.IntFlag{Name: "read-parts", Value: 1, Usage: "read each metrics table in this many parts, by different workers (results do not depend on it)"},
 			&cli.StringFlag{Name: "results-staging", Usage: "where the pipeline writes its tables before they are published: gs://BUCKET/PREFIX, needed on Dataflow (default: a temporary folder in --output)"},
 			&cli.StringFlag{Name: "bucket", Usage: "where the JSON documents are published: gs://BUCKET[/PREFIX], a folder, or none (default: the --output folder)"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
@@ -71,6 +72,8 @@ type RunOptions struct {
 	// Bucket is where statistics, metadata and errors JSON go: gs://bucket[/prefix], a
 	// folder, or "none"; "" means the Output folder.
 	Bucket string
+	// ReadParts is how many parts each metrics table is read in (≤ 1: one).
+	ReadParts int
 	// ResultsStaging is where the pipeline writes its tables before they are published:
 	// "" for a temporary folder in Output, or gs://bucket/prefix (Dataflow).
 	ResultsStaging string
@@ -186,6 +189,7 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed, Now: o.Now,
+		ReadParts: o.ReadParts,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ type Options struct {
 	// ShardDraws is the bootstrap work above which a branch's replicates are computed in
 	// shards spread over workers (0: transforms.DefaultShardDraws; negative: never).
 	ShardDraws int64
+	// ReadParts is how many parts each metrics table is read in, by different workers.
+	ReadParts int
 	// Now is the run's time: the last_updated label of the metrics tables it writes.
 	Now time.Time
 }
@@ -330,6 +332,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 					Identity:   i == 0,
 					Dataset:    opts.Dataset,
 					Written:    opts.Now.Unix(),
+					ReadParts:  opts.ReadParts,
 				})
 			}
 		}

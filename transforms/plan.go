@@ -36,6 +36,9 @@ type Query struct {
 	// which is then read. People query these tables for their own analyses.
 	Dataset string
 	Written int64
+	// ReadParts is how many parts the metrics table is read in, by different workers
+	// (≤ 1: one); the tallies of the parts merge into exactly the tallies of the whole.
+	ReadParts int
 }
 
 // PairColumns names the cell metric of a two-column statistic and its columns:

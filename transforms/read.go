@@ -23,7 +23,9 @@ const Identity = "identity"
 const SegmentAll = "all"
 
 func init() {
-	register.DoFn6x1[context.Context, Query, func(string, statistics.Tally), func(string, statistics.PairTally), func(string), func(AnalysisError), error](&readFn{})
+	register.DoFn4x1[context.Context, Query, func(ReadTask), func(AnalysisError), error](&prepareFn{})
+	register.DoFn6x1[context.Context, ReadTask, func(string, statistics.Tally), func(string, statistics.PairTally), func(string), func(AnalysisError), error](&readFn{})
+	register.Emitter1[ReadTask]()
 	register.Emitter1[string]()
 	register.Emitter2[string, statistics.Tally]()
 	register.Emitter2[string, statistics.PairTally]()
@@ -40,14 +42,62 @@ func init() {
 // source and goes on.
 func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, populations, errs beam.PCollection) {
 	s = s.Scope("ReadClients")
-	out := beam.ParDoN(s, &readFn{}, queries)
-	return out[0], out[1], out[2], out[3]
+	tasks, prepareErrs := beam.ParDo2(s, &prepareFn{}, queries)
+	out := beam.ParDoN(s, &readFn{}, beam.Reshuffle(s, tasks))
+	return out[0], out[1], out[2], beam.Flatten(s, prepareErrs, out[3])
+}
+
+// ReadTask is one part of a query's result to read: rows whose analysis_id hashes to Part
+// of Query.ReadParts, so that a big result is read by several workers at once.
+type ReadTask struct {
+	Query Query
+	Part  int
+}
+
+// prepareFn runs each query once — written as its metrics table when the query has a
+// Dataset — and hands out its read tasks. A query that fails here is its data source's
+// error, reported once.
+type prepareFn struct{}
+
+func (f *prepareFn) ProcessElement(ctx context.Context, q Query, emit func(ReadTask), fail func(AnalysisError)) error {
+	if q.Dataset == "" {
+		emit(ReadTask{Query: q}) // the query itself is read, in one part
+		return nil
+	}
+	client, err := warehouse.Open(q.Warehouse)
+	if err != nil {
+		return err
+	}
+	err = warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
+		warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
+	if err != nil {
+		failQuery(q, err, fail)
+		return nil
+	}
+	for part := range max(1, q.ReadParts) {
+		emit(ReadTask{Query: q, Part: part})
+	}
+	return nil
+}
+
+// sql is what a read task runs: the query, or its part of the query's metrics table.
+func (t ReadTask) sql(d warehouse.Dialect) string {
+	q := t.Query
+	if q.Dataset == "" {
+		return q.SQL
+	}
+	sql := "SELECT * FROM " + d.Table(q.Dataset, q.Table)
+	if q.ReadParts > 1 {
+		sql += " WHERE " + d.Part("analysis_id", q.ReadParts, t.Part)
+	}
+	return sql
 }
 
 type readFn struct{}
 
-func (f *readFn) ProcessElement(ctx context.Context, q Query, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
+func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
 	emitPopulation func(string), fail func(AnalysisError)) error {
+	q := task.Query
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
 		return err
@@ -98,17 +148,7 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emitTally func(str
 	in := make([]bool, len(segments))
 	values := make([]float64, len(columns))
 	present := make([]bool, len(columns))
-	sql := q.SQL
-	if q.Dataset != "" {
-		err := warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
-			warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
-		if err != nil {
-			failQuery(q, err, fail)
-			return nil
-		}
-		sql = "SELECT * FROM " + client.Dialect().Table(q.Dataset, q.Table)
-	}
-	err = client.Query(ctx, sql, func(cols []string, vals []any) error {
+	err = client.Query(ctx, task.sql(client.Dialect()), func(cols []string, vals []any) error {
 		if len(vals) != metrics+len(columns) {
 			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(columns))
 		}
@@ -166,7 +206,7 @@ func (f *readFn) ProcessElement(ctx context.Context, q Query, emitTally func(str
 		t.Compact()
 		emitPairs(key, *t)
 	}
-	if q.Identity {
+	if q.Identity && task.Part == 0 { // one marker per population, whatever the parts
 		for _, seg := range segments {
 			c := base
 			c.Segment, c.Metric = seg, Identity

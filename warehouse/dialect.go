@@ -31,6 +31,9 @@ type Dialect interface {
 	Ident(name string) string
 	// Rewrite adapts user-written BigQuery SQL (metric expressions, from expressions).
 	Rewrite(sql string) string
+	// Part renders a condition that holds for part `part` of `parts` disjoint parts of the
+	// rows, by a hash of column: how one table is read by several workers at once.
+	Part(column string, parts, part int) string
 }
 
 // BigQuery is the production dialect.
@@ -60,6 +63,12 @@ func (b BigQuery) Dataset(dataset string) string {
 	return fmt.Sprintf("`%s.%s`", b.Project, dataset)
 }
 func (BigQuery) Rewrite(sql string) string { return sql }
+func (BigQuery) Part(column string, parts, part int) string {
+	return fmt.Sprintf("ABS(MOD(FARM_FINGERPRINT(CAST(%s AS STRING)), %d)) = %d", column, parts, part)
+}
+func (DuckDB) Part(column string, parts, part int) string {
+	return fmt.Sprintf("hash(CAST(%s AS VARCHAR)) %% %d = %d", column, parts, part)
+}
 func (BigQuery) Ident(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "\\`") + "`"
 }
