@@ -171,21 +171,9 @@ func (f *benchSourceFn) ProcessElement(shard int, emitTally func(string, statist
 			keys[s] = append(keys[s], []string{cell.BranchKey(benchBranches[0]), cell.BranchKey(benchBranches[1])})
 		}
 	}
-	tallies := map[string]*statistics.Tally{}
-	emit := func(key string, v float64) {
-		t := tallies[key]
-		if t == nil {
-			t = &statistics.Tally{}
-			tallies[key] = t
-		}
-		t.Add(v)
-	}
-	defer func() {
-		for key, t := range tallies {
-			t.Compact()
-			emitTally(key, *t)
-		}
-	}()
+	tallies := transforms.Tallies{}
+	emit := tallies.Add
+	defer tallies.Emit(emitTally)
 	n := c.Len()
 	for i := shard * n / f.Shards; i < (shard+1)*n/f.Shards; i++ {
 		b := c.Branch[i]

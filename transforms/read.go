@@ -127,16 +127,9 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 	}
 	first := len(warehouse.MetricsKeyColumns)
 	metrics := first + len(q.Segments)
-	tallies := map[string]*statistics.Tally{}
+	tallies := Tallies{}
+	emit := tallies.Add
 	pairTallies := map[string]*statistics.PairTally{}
-	emit := func(key string, v float64) {
-		t := tallies[key]
-		if t == nil {
-			t = &statistics.Tally{}
-			tallies[key] = t
-		}
-		t.Add(v)
-	}
 	emitPair := func(key string, p Pair) {
 		t := pairTallies[key]
 		if t == nil {
@@ -196,11 +189,7 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 		failQuery(q, err, fail)
 		return nil
 	}
-	for _, key := range slices.Sorted(maps.Keys(tallies)) {
-		t := tallies[key]
-		t.Compact()
-		emitTally(key, *t)
-	}
+	tallies.Emit(emitTally)
 	for _, key := range slices.Sorted(maps.Keys(pairTallies)) {
 		t := pairTallies[key]
 		t.Compact()

@@ -1,6 +1,9 @@
 package transforms
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
@@ -104,4 +107,27 @@ func (pairTallyFn) Compact(t statistics.PairTally) statistics.PairTally {
 func (pairTallyFn) ExtractOutput(t statistics.PairTally) statistics.PairTally {
 	t.Compact()
 	return t
+}
+
+// Tallies are a reader's partial tallies per (cell, branch) key: how ReadClients tallies a
+// query's rows before anything leaves the DoFn.
+type Tallies map[string]*statistics.Tally
+
+// Add counts the value v under key.
+func (ts Tallies) Add(key string, v float64) {
+	t := ts[key]
+	if t == nil {
+		t = &statistics.Tally{}
+		ts[key] = t
+	}
+	t.Add(v)
+}
+
+// Emit hands every tally, compacted, to emit in key order.
+func (ts Tallies) Emit(emit func(string, statistics.Tally)) {
+	for _, key := range slices.Sorted(maps.Keys(ts)) {
+		t := ts[key]
+		t.Compact()
+		emit(key, *t)
+	}
 }
