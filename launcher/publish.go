@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -156,13 +157,7 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 			return err
 		}
 	}
-	for _, period := range slices.Sorted(func(yield func(configs.Period) bool) {
-		for p := range periods {
-			if !yield(p) {
-				return
-			}
-		}
-	}) {
+	for _, period := range slices.Sorted(maps.Keys(periods)) {
 		windows, err := export.ReadPeriod(tables, ep.TableSlug, string(period))
 		if err != nil {
 			return err

@@ -185,6 +185,13 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 		}
 		return nil
 	})
+	if err != nil && q.Dataset != "" {
+		// The table was written by prepareFn: a failing read is the warehouse's, not the
+		// query's. Failing the bundle lets the runner retry it; reporting it as the data
+		// source's error would publish the other parts' tallies as if they were complete,
+		// and once per part.
+		return fmt.Errorf("reading part %d of %s: %w", task.Part, q.Table, err)
+	}
 	if err != nil {
 		failQuery(q, err, fail)
 		return nil

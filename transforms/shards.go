@@ -3,6 +3,7 @@ package transforms
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -126,7 +127,7 @@ func (f *assembleFn) ProcessElement(key string, next func(*ShardResult) bool, em
 		r = ShardResult{}
 	}
 	var ests []statistics.Estimate
-	for _, b := range slices.Sorted(mapsKeys(byBranch)) {
+	for _, b := range slices.Sorted(maps.Keys(byBranch)) {
 		parts := byBranch[b]
 		slices.SortFunc(parts, func(x, y ShardResult) int { return x.First - y.First })
 		var pieces []statistics.Estimate
@@ -172,14 +173,4 @@ func (c Config) statistic(cellKey, name string) (StatisticConfig, error) {
 		}
 	}
 	return StatisticConfig{}, fmt.Errorf("cell %s: no statistic %q", cellKey, name)
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
