@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,7 +146,10 @@ func directStatistics(t *testing.T, o RunOptions) []string {
 		first := len(warehouse.MetricsKeyColumns) + len(q.Segments)
 		err := client.Query(ctx, q.SQL, func(_ []string, v []any) error {
 			for i, m := range q.Metrics {
-				x, ok := clientValue(v[first+i])
+				x, ok, err := transforms.Numeric(v[first+i])
+				if err != nil {
+					return err
+				}
 				if !ok {
 					continue
 				}
@@ -220,24 +222,6 @@ func rowString(r statistics.Row) string {
 	}
 	return strings.Join([]string{r.Metric, r.Statistic, r.Parameter, r.Branch, r.Comparison, r.ComparisonToBranch,
 		num(r.CIWidth), num(r.Point), num(r.Lower), num(r.Upper), r.Segment, r.AnalysisBasis}, "|")
-}
-
-func clientValue(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	case *big.Int: // DuckDB's SUM of BIGINT is a HUGEINT
-		f, _ := new(big.Float).SetInt(x).Float64()
-		return f, true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
 }
 
 // --bucket none publishes no document (Jetstream's --bucket none) while the tables and the

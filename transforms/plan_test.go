@@ -56,12 +56,12 @@ func TestNumeric(t *testing.T) {
 		{2.5, 2.5, true}, {math.NaN(), 0, false}, {big.NewInt(1 << 40), 1 << 40, true},
 	}
 	for _, tc := range cases {
-		got, ok, err := numeric(tc.in)
+		got, ok, err := Numeric(tc.in)
 		if err != nil || ok != tc.ok || (ok && got != tc.want) {
-			t.Errorf("numeric(%v) = %v, %v, %v; want %v, %v", tc.in, got, ok, err, tc.want, tc.ok)
+			t.Errorf("Numeric(%v) = %v, %v, %v; want %v, %v", tc.in, got, ok, err, tc.want, tc.ok)
 		}
 	}
-	if _, _, err := numeric("7"); err == nil {
-		t.Error("numeric(string) gave no error")
+	if _, _, err := Numeric("7"); err == nil {
+		t.Error("Numeric(string) gave no error")
 	}
 }

@@ -159,7 +159,7 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 			in[s+1] = b
 		}
 		for i := range columns {
-			v, ok, err := numeric(vals[metrics+i])
+			v, ok, err := Numeric(vals[metrics+i])
 			if err != nil {
 				return fmt.Errorf("metric %q of client %v: %w", columns[i], vals[0], err)
 			}
@@ -242,8 +242,9 @@ func pairColumns(q Query, columns []string) ([][2]int, error) {
 	return out, nil
 }
 
-// numeric converts a warehouse value to float64; ok is false for NULL.
-func numeric(v any) (float64, bool, error) {
+// Numeric converts a warehouse value (as Client.Query gives it) to float64; ok is false
+// for NULL and NaN.
+func Numeric(v any) (float64, bool, error) {
 	switch x := v.(type) {
 	case nil:
 		return 0, false, nil
