@@ -25,6 +25,9 @@ type Options struct {
 	ShardDraws int64
 	// ReadParts is how many parts each metrics table is read in, by different workers.
 	ReadParts int
+	// StatisticsOnly reads the metrics tables an earlier run wrote, without running the
+	// metric queries (Jetstream's --statistics-only).
+	StatisticsOnly bool
 	// Now is the run's time: the last_updated label of the metrics tables it writes.
 	Now time.Time
 }
@@ -333,6 +336,7 @@ func (ep ExperimentPlan) queries(d warehouse.Dialect, opts Options) ([]transform
 					Dataset:    opts.Dataset,
 					Written:    opts.Now.Unix(),
 					ReadParts:  opts.ReadParts,
+					Reuse:      opts.StatisticsOnly,
 				})
 			}
 		}

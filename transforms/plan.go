@@ -39,6 +39,9 @@ type Query struct {
 	// ReadParts is how many parts the metrics table is read in, by different workers
 	// (≤ 1: one); the tallies of the parts merge into exactly the tallies of the whole.
 	ReadParts int
+	// Reuse reads the metrics table an earlier run wrote instead of running SQL again
+	// (Jetstream's --statistics-only); a missing table is the data source's error.
+	Reuse bool
 }
 
 // PairColumns names the cell metric of a two-column statistic and its columns:

@@ -68,8 +68,12 @@ func (f *prepareFn) ProcessElement(ctx context.Context, q Query, emit func(ReadT
 	if err != nil {
 		return err
 	}
-	err = warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
-		warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
+	if q.Reuse {
+		err = checkWritten(ctx, client, q)
+	} else {
+		err = warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
+			warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
+	}
 	if err != nil {
 		failQuery(q, err, fail)
 		return nil
@@ -78,6 +82,16 @@ func (f *prepareFn) ProcessElement(ctx context.Context, q Query, emit func(ReadT
 		emit(ReadTask{Query: q, Part: part})
 	}
 	return nil
+}
+
+// checkWritten is the prepare step of a query whose metrics table is reused: the table
+// must exist.
+func checkWritten(ctx context.Context, client warehouse.Client, q Query) error {
+	ok, err := client.TableExists(ctx, q.Dataset, q.Table)
+	if err == nil && !ok {
+		err = fmt.Errorf("statistics only: metrics table %s.%s does not exist (analyse this date without --statistics-only first)", q.Dataset, q.Table)
+	}
+	return err
 }
 
 // sql is what a read task runs: the query, or its part of the query's metrics table.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,6 +167,27 @@ func (c *bigQueryClient) TableExists(ctx context.Context, dataset, table string)
 		return false, fmt.Errorf("bigquery: table %s.%s: %w", dataset, table, err)
 	}
 	return true, nil
+}
+
+func (c *bigQueryClient) ListTables(ctx context.Context, dataset string) ([]string, error) {
+	var names []string
+	it := c.bq.Dataset(dataset).Tables(ctx)
+	for {
+		t, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		var apiErr *googleapi.Error
+		if errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bigquery: tables of %s: %w", dataset, err)
+		}
+		names = append(names, t.TableID)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // DropTable deletes dataset.table; a missing table is not an error.

@@ -21,6 +21,8 @@ type Client interface {
 	EnsureDataset(ctx context.Context, dataset string) error
 	// DropTable deletes dataset.table; a missing table is not an error.
 	DropTable(ctx context.Context, dataset, table string) error
+	// ListTables names the tables and views of dataset, sorted; a missing dataset has none.
+	ListTables(ctx context.Context, dataset string) ([]string, error)
 }
 
 // Opener opens a client for a location (the part of a warehouse URL after "scheme:").

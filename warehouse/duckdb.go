@@ -83,6 +83,24 @@ func (c *duckDB) TableExists(ctx context.Context, dataset, table string) (bool, 
 	return n > 0, err
 }
 
+func (c *duckDB) ListTables(ctx context.Context, dataset string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx,
+		`SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, dataset)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: tables of %s: %w", dataset, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
 // DropTable deletes dataset.table; a missing table is not an error.
 func (c *duckDB) DropTable(ctx context.Context, dataset, table string) error {
 	return c.Exec(ctx, "DROP TABLE IF EXISTS "+DuckDB{}.Table(dataset, table))

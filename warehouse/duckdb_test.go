@@ -149,6 +149,19 @@ func TestEnsureEnrollmentsOnce(t *testing.T) {
 	if rows := collect(t, c, `SELECT count(*) FROM mozanalysis.t_week_1`); fmt.Sprint(rows) != "map[2:[2]]" {
 		t.Errorf("rows after two truncating writes: %v, want 2", rows)
 	}
+	for _, tc := range []struct {
+		dataset string
+		want    string
+	}{
+		{"mozanalysis", "[enrollments_test_experiment t_week_1]"},
+		{"telemetry", "[clients_daily clients_last_seen events]"},
+		{"no_such_dataset", "[]"},
+	} {
+		names, err := c.ListTables(ctx, tc.dataset)
+		if err != nil || fmt.Sprint(names) != tc.want {
+			t.Errorf("ListTables(%s) = %v, %v; want %s", tc.dataset, names, err, tc.want)
+		}
+	}
 }
 
 // Week 1 and the pre-enrollment week of Jetstream's integration tests: active_hours is
