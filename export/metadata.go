@@ -39,6 +39,11 @@ type Metadata struct {
 	ExternalConfig    *ExternalConfig // nil: null (the config overrides nothing)
 	Metrics           []MetricMetadata
 	Outcomes          []OutcomeMetadata
+	// Publishing is the small-group suppression applied to the published statistics (nil: none
+	// recorded). MetadataJSON does not write it: the metadata schema (metadata.schema.json,
+	// additionalProperties false) allows no key beyond its seven. SuppressionsJSON renders it
+	// as a document of its own.
+	Publishing *Publishing
 }
 
 // MetricMetadata is one entry of the document's metrics object, keyed by Slug.
@@ -78,6 +83,10 @@ type MetadataOptions struct {
 	// Jetstream records it from its git checkout; the embedded metric-hub has no history,
 	// so a missing entry is written as null (the schema allows it).
 	OutcomeCommits map[string]string
+	// Publishing is the threshold SuppressPeriod applied to this run's statistics documents
+	// and the groups it suppressed; nil when the run applied none. It is copied into
+	// Metadata.Publishing.
+	Publishing *Publishing
 }
 
 // NewMetadata builds the metadata document of an analysed experiment from its resolved
@@ -104,6 +113,9 @@ func NewMetadata(a *configs.Analysis, exp experimenter.Experiment, c *configs.Co
 		return nil, fmt.Errorf("metadata of %s: %w", a.Slug, ErrPrivate)
 	}
 	m := &Metadata{AnalysisStartTime: opts.AnalysisStartTime, ExternalConfig: externalConfig(a, exp)}
+	if p := opts.Publishing; p != nil {
+		m.Publishing = &Publishing{MinClients: p.MinClients, Suppressed: slices.Clone(p.Suppressed)}
+	}
 
 	seen := map[string]bool{}
 	for _, p := range configs.Periods {

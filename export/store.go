@@ -83,8 +83,11 @@ func OpenStore(ctx context.Context, location string) (Store, error) {
 }
 
 // IsDiscard reports whether s drops what it is given, so callers can say that export is off
-// instead of claiming to have published.
+// instead of claiming to have published. A GuardedStore is judged by the store it guards.
 func IsDiscard(s Store) bool {
+	if g, ok := s.(guardedStore); ok {
+		s = g.Store
+	}
 	_, ok := s.(Discard)
 	return ok
 }
