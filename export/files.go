@@ -44,13 +44,22 @@ func EncodeTable(rows []statistics.Row) []byte {
 
 // ReadTable reads a newline-delimited JSON statistics table.
 func ReadTable(path string) ([]statistics.Row, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	rows, err := DecodeTable(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", path, err)
+	}
+	return rows, nil
+}
+
+// DecodeTable reads newline-delimited JSON statistics table rows; an error names the line
+// ("3: …").
+func DecodeTable(data []byte) ([]statistics.Row, error) {
 	var rows []statistics.Row
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
@@ -58,7 +67,7 @@ func ReadTable(path string) ([]statistics.Row, error) {
 		}
 		r, _, err := UnmarshalRow(sc.Bytes())
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			return nil, fmt.Errorf("%d: %w", line, err)
 		}
 		rows = append(rows, r)
 	}

@@ -372,7 +372,9 @@ type Suppression struct {
 	Branch         string `json:"branch"`
 	AnalysisPeriod string `json:"analysis_period"` // e.g. "week" (configs.Period)
 	WindowIndex    int    `json:"window_index"`
-	Clients        int    `json:"clients"` // the group's identity count
+	// Clients is the group's identity count, for the run's log only: published, it would
+	// tell the very number the suppression withholds.
+	Clients int `json:"-"`
 }
 
 // IdentityMetric and CountStatistic spell the per-branch client count rows: metric
