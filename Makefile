@@ -56,6 +56,31 @@ dataflow-dryrun: build worker
 		--worker-binary bin/jetstream-worker --warehouse duckdb:$(SAMPLE)/mozdata.duckdb \
 		--date 2026-09-14 --period week --output bin/dataflow-dryrun
 
+# The Dataflow Flex Template (templates/README.md). Its image (templates/Dockerfile) runs the same
+# static linux/amd64 program as `make worker`: it launches `jetstream run --runner dataflow` and is
+# the workers' binary. `make flex-template` needs docker and gcloud, and is not run by CI:
+#   make flex-template FLEX_IMAGE=us-central1-docker.pkg.dev/P/jetstream/jetstream-flex:TAG \
+#       FLEX_TEMPLATE_PATH=gs://BUCKET/templates/jetstream.json
+FLEX_BINARY        := bin/flex/jetstream
+FLEX_BASE_IMAGE    ?= gcr.io/dataflow-templates-base/go-template-launcher-base:latest
+FLEX_IMAGE         ?=
+FLEX_TEMPLATE_PATH ?=
+
+.PHONY: flex-template-binary flex-template
+
+## flex-template-binary: the program of the Flex Template image (static, linux/amd64, no DuckDB)
+flex-template-binary:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o $(FLEX_BINARY) ./cmd/jetstream
+
+## flex-template: build and push the Flex Template image, then write the template spec to FLEX_TEMPLATE_PATH
+flex-template: flex-template-binary
+	@test -n "$(FLEX_IMAGE)" || { echo "make flex-template: set FLEX_IMAGE=LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG" >&2; exit 1; }
+	@test -n "$(FLEX_TEMPLATE_PATH)" || { echo "make flex-template: set FLEX_TEMPLATE_PATH=gs://BUCKET/PATH.json" >&2; exit 1; }
+	docker build -f templates/Dockerfile --build-arg BASE_IMAGE=$(FLEX_BASE_IMAGE) -t $(FLEX_IMAGE) .
+	docker push $(FLEX_IMAGE)
+	gcloud dataflow flex-template build $(FLEX_TEMPLATE_PATH) --image $(FLEX_IMAGE) \
+		--sdk-language GO --metadata-file templates/metadata.json
+
 ## sample: regenerate the sample warehouse
 sample: build
 	rm -rf $(SAMPLE)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -26,9 +27,22 @@ func main() {
 	// Prism and the SDK harness log every stage at INFO; the CLI reports what matters itself.
 	beamlog.LogLevel = "warn"
 	beam.Init()
+	args := os.Args
+	// Dataflow's Flex Template launcher starts FLEX_TEMPLATE_GO_BINARY (this program) with the
+	// template parameters and pipeline options as --name=value, without a subcommand.
+	if os.Getenv("FLEX_TEMPLATE_GO_BINARY") != "" && len(args) > 1 && strings.HasPrefix(args[1], "--") {
+		exe, err := os.Executable()
+		if err != nil {
+			exe = os.Getenv("FLEX_TEMPLATE_GO_BINARY")
+		}
+		if args, err = launcher.FlexTemplateArgs(args[1:], exe); err != nil {
+			fmt.Fprintln(os.Stderr, "jetstream:", err)
+			os.Exit(1)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := launcher.App().RunContext(ctx, os.Args); err != nil {
+	if err := launcher.App().RunContext(ctx, args); err != nil {
 		fmt.Fprintln(os.Stderr, "jetstream:", err)
 		os.Exit(1)
 	}
