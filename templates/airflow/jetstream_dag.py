@@ -2,10 +2,22 @@
 
 Every day at 04:00 UTC, once the upstream tables have the partition of the logical date
 ({{ ds }}, the last complete day), the `jetstream` Dataflow Flex Template analyses the
-experiments due that day (`jetstream run --date {{ ds }}`); then
-`jetstream rerun-config-changed` reruns the experiments whose metric-hub config changed
-since their statistics were written. As Mozilla's telemetry-airflow DAG `jetstream` does
-with `run-argo` and `rerun-config-changed --argo`.
+experiments due that day (`jetstream run --date {{ ds }}`); once its Dataflow job has ended,
+`jetstream run --publish-only` publishes the results; then `jetstream rerun-config-changed`
+reruns the experiments whose metric-hub config changed since their statistics were written.
+As Mozilla's telemetry-airflow DAG `jetstream` does with `run-argo` and
+`rerun-config-changed --argo`.
+
+Why two steps for one run: Dataflow's Flex Template launcher runs the template's program with
+--template_location, so Beam's Dataflow runner only writes the job file and returns, and the
+launcher submits the job after the program has ended. `jetstream run` inside the template
+therefore cannot publish (move the statistics tables out of results_staging, load them to
+BigQuery, write the JSON to the bucket): it stops after submitting. jetstream_run waits for
+the job to finish (wait_until_finished), and jetstream_publish runs `jetstream run
+--publish-only` with the same flags, which plans the same experiments again and publishes
+what the job wrote to the same results_staging. That prefix is per date
+(<results_staging>/{{ ds }}): neither the template nor --publish-only adds a per-run suffix,
+so two dates must not share it.
 
 Configuration: the Airflow Variable `jetstream`, a JSON object whose keys override DEFAULTS
 below (e.g. {"project": "my-project", "upstream_tables": ["p.dataset.table", ...]}).
@@ -46,10 +58,16 @@ DEFAULTS = {
     "template_path": "gs://moz-fx-data-experiments-jetstream/templates/jetstream.json",
     # The template's image (FLEX_IMAGE), also run by the rerun-config-changed pod.
     "image": "us-docker.pkg.dev/moz-fx-data-experiments/jetstream/jetstream-flex:latest",
+    # The daily run's job writes its tables to <results_staging>/{{ ds }}, where
+    # jetstream_publish reads them; rerun-config-changed adds its own run-<n> folder.
     "results_staging": "gs://moz-fx-data-experiments-jetstream/results-staging",
     "temp_location": "gs://moz-fx-data-experiments-jetstream/tmp",
     "bucket": "gs://mozanalysis",
     "experimenter_url": "https://experimenter.services.mozilla.com",
+    # BigQuery dataset of the enrollments, metrics and statistics tables.
+    "dataset_id": "mozanalysis",
+    # Statistics of groups with fewer clients are not published.
+    "min_clients": 10,
     "service_account": "jetstream@moz-fx-data-experiments.iam.gserviceaccount.com",
     # The GKE cluster of the rerun-config-changed pod, and its Kubernetes service account
     # (bound to service_account by Workload Identity).
@@ -73,6 +91,14 @@ DEFAULTS = {
 JETSTREAM = "/template/jetstream"
 
 config = {**DEFAULTS, **Variable.get("jetstream", default_var={}, deserialize_json=True)}
+
+
+def run_flags(parameters):
+    """The `jetstream run` flags that set these template parameters, in their order: each
+    NAME=VALUE as --NAME-WITH-DASHES=VALUE, the flag the template's program turns the
+    parameter into (launcher.TemplateParameter.Flag). Lists stay comma-separated (the run's
+    list flags split on commas), booleans are --flag=true/false."""
+    return ["--%s=%s" % (name.replace("_", "-"), value) for name, value in parameters.items()]
 
 
 def upstream_table(name):
@@ -121,6 +147,33 @@ with DAG(
             )
         )
 
+    # Settings shared by every analysis of the DAG (the daily run, its publish step and
+    # rerun-config-changed), as template parameters (strings). The warehouse and the
+    # Experimenter are explicit: the template's defaults for them (bigquery:<job project>,
+    # Mozilla's Experimenter) are not `jetstream run`'s, which the pods run.
+    analysis = {
+        "warehouse": "bigquery:" + config["project"],
+        "dataset_id": config["dataset_id"],
+        "bucket": config["bucket"],
+        "experimenter_url": config["experimenter_url"],
+        "min_clients": str(config["min_clients"]),
+        "log_to_bigquery": "true",
+        "retries": "2",
+    }
+    # The daily run's template parameters. jetstream_publish passes the same ones as run
+    # flags (run_flags), so that it plans the same experiments and reads the same staging:
+    # change them here, never in one task only.
+    run_parameters = {
+        "date": "{{ ds }}",
+        # Per date: the job writes here and jetstream_publish publishes exactly this prefix.
+        "results_staging": config["results_staging"].rstrip("/") + "/{{ ds }}",
+        **analysis,
+    }
+
+    # Launches the template and waits for its Dataflow job to end (the template's program
+    # only submits it). The 8 hours cover the launch and the whole job; when they pass,
+    # Airflow kills the task, whose on_kill cancels the job. A failed job fails the task
+    # (retried: a new job writes the same tables to the same prefix), and nothing is published.
     jetstream_run = DataflowStartFlexTemplateOperator(
         task_id="jetstream_run",
         project_id=config["project"],
@@ -129,14 +182,7 @@ with DAG(
             "launchParameter": {
                 "jobName": "jetstream-{{ ds_nodash }}",
                 "containerSpecGcsPath": config["template_path"],
-                "parameters": {
-                    "date": "{{ ds }}",
-                    "results_staging": config["results_staging"],
-                    "bucket": config["bucket"],
-                    "experimenter_url": config["experimenter_url"],
-                    "log_to_bigquery": "true",
-                    "retries": "2",
-                },
+                "parameters": dict(run_parameters),
                 "environment": {
                     "tempLocation": config["temp_location"],
                     "serviceAccountEmail": config["service_account"],
@@ -145,6 +191,32 @@ with DAG(
         },
         wait_until_finished=True,
         execution_timeout=datetime.timedelta(hours=8),
+    )
+
+    # Publishes what the job wrote to the per-date results_staging: moves the statistics
+    # tables out of it, loads them to BigQuery, writes the statistics, metadata and errors
+    # JSON to the bucket, and records the configs rerun-config-changed compares against.
+    # `run --publish-only` runs no pipeline: it plans the day again, deterministically, from
+    # the same flags as the template's run, and fails if the staging holds no results for an
+    # experiment of that plan. Retries are safe: publishing is idempotent (the same tables
+    # replace the same BigQuery tables and the same JSON documents are overwritten), except
+    # that with log_to_bigquery a retry appends the run's log rows to monitoring.logs again.
+    # A retry starts in a fresh pod, without the first attempt's local --output folder, so
+    # this relies on --publish-only leaving in results_staging what it has not published.
+    jetstream_publish = GKEStartPodOperator(
+        task_id="jetstream_publish",
+        project_id=config["gke_project"],
+        location=config["gke_location"],
+        cluster_name=config["gke_cluster"],
+        namespace=config["gke_namespace"],
+        service_account_name=config["gke_service_account"],
+        name="jetstream-publish",
+        image=config["image"],
+        cmds=[JETSTREAM],
+        arguments=["run", "--publish-only"] + run_flags(run_parameters),
+        get_logs=True,
+        startup_timeout_seconds=10 * 60,
+        execution_timeout=datetime.timedelta(hours=1),
     )
 
     jetstream_rerun_config_changed = GKEStartPodOperator(
@@ -164,16 +236,13 @@ with DAG(
             "--region=" + config["region"],
             "--temp-location=" + config["temp_location"],
             "--worker-binary=" + JETSTREAM,
-            "--warehouse=bigquery:" + config["project"],
+            # rerun-config-changed runs its pipelines itself and adds a run-<n> folder.
             "--results-staging=" + config["results_staging"],
-            "--bucket=" + config["bucket"],
-            "--experimenter-url=" + config["experimenter_url"],
-            "--log-to-bigquery",
-            "--retries=2",
-        ],
+        ]
+        + run_flags(analysis),
         get_logs=True,
         startup_timeout_seconds=10 * 60,
         execution_timeout=datetime.timedelta(hours=8),
     )
 
-    sensors >> jetstream_run >> jetstream_rerun_config_changed
+    sensors >> jetstream_run >> jetstream_publish >> jetstream_rerun_config_changed

@@ -146,6 +146,42 @@ DEFAULT_SENSORS = {
     "wait_for_event_events_v1": ("moz-fx-data-shared-prod", "telemetry_derived", "event_events_v1"),
 }
 
+# The daily run's template parameters with the default configuration.
+DEFAULT_RUN_PARAMETERS = {
+    "date": "{{ ds }}",
+    "results_staging": "gs://moz-fx-data-experiments-jetstream/results-staging/{{ ds }}",
+    "warehouse": "bigquery:moz-fx-data-experiments",
+    "dataset_id": "mozanalysis",
+    "bucket": "gs://mozanalysis",
+    "experimenter_url": "https://experimenter.services.mozilla.com",
+    "min_clients": "10",
+    "log_to_bigquery": "true",
+    "retries": "2",
+}
+
+
+def read_metadata_parameters():
+    with open(METADATA) as f:
+        return json.load(f)["parameters"]
+
+
+def image_binary():
+    """The image's jetstream: the program the Dockerfile installs."""
+    with open(DOCKERFILE) as f:
+        return re.search(r"^ENV FLEX_TEMPLATE_GO_BINARY=(\S+)", f.read(), re.M).group(1)
+
+
+def launch_parameters(dag):
+    return dag.tasks["jetstream_run"].kwargs["body"]["launchParameter"]["parameters"]
+
+
+def publish_arguments(parameters):
+    """`jetstream run --publish-only` with each template parameter NAME=VALUE as
+    --NAME-WITH-DASHES=VALUE, in the parameters' order."""
+    return ["run", "--publish-only"] + [
+        "--" + name.replace("_", "-") + "=" + value for name, value in parameters.items()
+    ]
+
 
 class JetstreamDAGTest(unittest.TestCase):
     def setUp(self):
@@ -164,14 +200,17 @@ class JetstreamDAGTest(unittest.TestCase):
         self.assertEqual(kw["default_args"]["retry_delay"], datetime.timedelta(minutes=30))
 
     def test_tasks_and_dependencies(self):
-        run, rerun = "jetstream_run", "jetstream_rerun_config_changed"
-        self.assertEqual(set(self.tasks), set(DEFAULT_SENSORS) | {run, rerun})
+        # sensors >> run >> publish >> rerun_config_changed
+        run, publish, rerun = "jetstream_run", "jetstream_publish", "jetstream_rerun_config_changed"
+        self.assertEqual(set(self.tasks), set(DEFAULT_SENSORS) | {run, publish, rerun})
         for sensor in DEFAULT_SENSORS:
             self.assertEqual(self.tasks[sensor].upstream, set(), sensor)
             self.assertEqual(self.tasks[sensor].downstream, {run}, sensor)
         self.assertEqual(self.tasks[run].upstream, set(DEFAULT_SENSORS))
-        self.assertEqual(self.tasks[run].downstream, {rerun})
-        self.assertEqual(self.tasks[rerun].upstream, {run})
+        self.assertEqual(self.tasks[run].downstream, {publish})
+        self.assertEqual(self.tasks[publish].upstream, {run})
+        self.assertEqual(self.tasks[publish].downstream, {rerun})
+        self.assertEqual(self.tasks[rerun].upstream, {publish})
         self.assertEqual(self.tasks[rerun].downstream, set())
 
     def test_sensors_wait_for_the_days_partition(self):
@@ -199,25 +238,83 @@ class JetstreamDAGTest(unittest.TestCase):
             "gs://moz-fx-data-experiments-jetstream/templates/jetstream.json",
         )
         self.assertEqual(launch["jobName"], "jetstream-{{ ds_nodash }}")
-        self.assertEqual(
-            launch["parameters"],
-            {
-                "date": "{{ ds }}",
-                "results_staging": "gs://moz-fx-data-experiments-jetstream/results-staging",
-                "bucket": "gs://mozanalysis",
-                "experimenter_url": "https://experimenter.services.mozilla.com",
-                "log_to_bigquery": "true",
-                "retries": "2",
-            },
-        )
+        self.assertEqual(launch["parameters"], DEFAULT_RUN_PARAMETERS)
         self.assertEqual(launch["environment"]["tempLocation"], "gs://moz-fx-data-experiments-jetstream/tmp")
         # Every parameter is one the template declares, and every required one is given.
-        with open(METADATA) as f:
-            declared = json.load(f)["parameters"]
+        declared = read_metadata_parameters()
         names = {p["name"] for p in declared}
         self.assertLessEqual(set(launch["parameters"]), names)
         required = {p["name"] for p in declared if not p.get("isOptional", False)}
         self.assertLessEqual(required, set(launch["parameters"]))
+        # Rendered for a date, every value passes the template's regexes (as Dataflow checks
+        # them at launch): the per-date results_staging is still gs://BUCKET/PREFIX.
+        regexes = {p["name"]: p.get("regexes", []) for p in declared}
+        for name, value in launch["parameters"].items():
+            rendered = value.replace("{{ ds }}", "2026-10-07")
+            for regex in regexes[name]:
+                self.assertRegex(rendered, regex, name)
+
+    def test_results_staging_is_per_date(self):
+        # Neither the template's submit nor --publish-only adds a per-run suffix: two dates
+        # sharing the prefix would publish each other's tables.
+        staging = launch_parameters(self.dag)["results_staging"]
+        self.assertEqual(staging, "gs://moz-fx-data-experiments-jetstream/results-staging/{{ ds }}")
+        self.assertTrue(staging.endswith("/{{ ds }}"), staging)
+        self.assertIn("--results-staging=" + staging, self.tasks["jetstream_publish"].kwargs["arguments"])
+        # A trailing slash in the Variable gives no empty path segment.
+        dag = load_dag({"jetstream": json.dumps({"results_staging": "gs://b/staging/"})})
+        self.assertEqual(launch_parameters(dag)["results_staging"], "gs://b/staging/{{ ds }}")
+        self.assertIn("--results-staging=gs://b/staging/{{ ds }}", dag.tasks["jetstream_publish"].kwargs["arguments"])
+
+    def test_publish_runs_publish_only_with_the_runs_flags(self):
+        publish = self.tasks["jetstream_publish"]
+        self.assertEqual(type(publish).__name__, "GKEStartPodOperator")
+        # In the template's own image, like the rerun-config-changed pod.
+        self.assertEqual(publish.kwargs["image"], "us-docker.pkg.dev/moz-fx-data-experiments/jetstream/jetstream-flex:latest")
+        self.assertEqual(publish.kwargs["image"], self.tasks["jetstream_rerun_config_changed"].kwargs["image"])
+        self.assertEqual(publish.kwargs["cluster_name"], "jetstream")
+        self.assertEqual(publish.kwargs["project_id"], "moz-fx-data-experiments")
+        self.assertEqual(publish.kwargs["location"], "us-central1")
+        self.assertEqual(publish.kwargs["namespace"], "default")
+        self.assertEqual(publish.kwargs["service_account_name"], "jetstream")
+        self.assertEqual(publish.kwargs["name"], "jetstream-publish")
+        self.assertEqual(publish.kwargs["cmds"], [image_binary()])
+        self.assertEqual(publish.kwargs["execution_timeout"], datetime.timedelta(hours=1))
+        # Retried like every task (publishing is idempotent): not turned off.
+        self.assertNotIn("retries", publish.kwargs)
+        self.assertEqual(self.dag.kwargs["default_args"]["retries"], 2)
+        # Spelled out, then derived: each run parameter NAME as --name-with-dashes.
+        self.assertEqual(
+            publish.kwargs["arguments"],
+            [
+                "run",
+                "--publish-only",
+                "--date={{ ds }}",
+                "--results-staging=gs://moz-fx-data-experiments-jetstream/results-staging/{{ ds }}",
+                "--warehouse=bigquery:moz-fx-data-experiments",
+                "--dataset-id=mozanalysis",
+                "--bucket=gs://mozanalysis",
+                "--experimenter-url=https://experimenter.services.mozilla.com",
+                "--min-clients=10",
+                "--log-to-bigquery=true",
+                "--retries=2",
+            ],
+        )
+        self.assertEqual(publish.kwargs["arguments"], publish_arguments(launch_parameters(self.dag)))
+        # Only flags the template's program would give `run` for its parameters, and none of
+        # the pipeline's runner flags: --publish-only runs no pipeline.
+        names = {p["name"].replace("_", "-") for p in read_metadata_parameters()}
+        for arg in publish.kwargs["arguments"][2:]:
+            flag = arg[2:].split("=", 1)[0]
+            self.assertIn(flag, names, arg)
+
+    def test_run_waits_for_the_job(self):
+        # The template's program only submits the job (--template_location): the publish
+        # step may only start once the job has ended, so the run task waits for it.
+        run = self.tasks["jetstream_run"]
+        self.assertIs(run.kwargs["wait_until_finished"], True)
+        self.assertNotIn("deferrable", run.kwargs)
+        self.assertGreaterEqual(run.kwargs["execution_timeout"], datetime.timedelta(hours=6))
 
     def test_rerun_config_changed_pod(self):
         rerun = self.tasks["jetstream_rerun_config_changed"]
@@ -226,8 +323,7 @@ class JetstreamDAGTest(unittest.TestCase):
         self.assertEqual(rerun.kwargs["cluster_name"], "jetstream")
         self.assertEqual(rerun.kwargs["execution_timeout"], datetime.timedelta(hours=8))
         # The image's jetstream is the program the Dockerfile installs.
-        with open(DOCKERFILE) as f:
-            binary = re.search(r"^ENV FLEX_TEMPLATE_GO_BINARY=(\S+)", f.read(), re.M).group(1)
+        binary = image_binary()
         self.assertEqual(rerun.kwargs["cmds"], [binary])
         self.assertEqual(
             rerun.kwargs["arguments"],
@@ -238,23 +334,34 @@ class JetstreamDAGTest(unittest.TestCase):
                 "--region=us-central1",
                 "--temp-location=gs://moz-fx-data-experiments-jetstream/tmp",
                 "--worker-binary=" + binary,
-                "--warehouse=bigquery:moz-fx-data-experiments",
+                # Not per date: rerun-config-changed adds a run-<n> folder itself.
                 "--results-staging=gs://moz-fx-data-experiments-jetstream/results-staging",
+                "--warehouse=bigquery:moz-fx-data-experiments",
+                "--dataset-id=mozanalysis",
                 "--bucket=gs://mozanalysis",
                 "--experimenter-url=https://experimenter.services.mozilla.com",
-                "--log-to-bigquery",
+                "--min-clients=10",
+                "--log-to-bigquery=true",
                 "--retries=2",
             ],
         )
+        # The analysis settings are the daily run's.
+        publish = self.tasks["jetstream_publish"].kwargs["arguments"]
+        for arg in rerun.kwargs["arguments"]:
+            if not arg.startswith(("--results-staging=", "--runner=", "--project-id=", "--region=", "--temp-location=", "--worker-binary=")) and arg.startswith("--"):
+                self.assertIn(arg, publish)
 
     def test_timeouts_fit_the_dag_run(self):
-        # Sensors, then the run, then the rerun: their longest path fits in dagrun_timeout.
+        # Sensors, then the run, the publish step and the rerun: their longest path fits in
+        # dagrun_timeout.
         sensor = max(self.tasks[s].kwargs["timeout"] for s in DEFAULT_SENSORS)
         path = (
             datetime.timedelta(seconds=sensor)
             + self.tasks["jetstream_run"].kwargs["execution_timeout"]
+            + self.tasks["jetstream_publish"].kwargs["execution_timeout"]
             + self.tasks["jetstream_rerun_config_changed"].kwargs["execution_timeout"]
         )
+        self.assertEqual(path, datetime.timedelta(hours=23))
         self.assertLessEqual(path, self.dag.kwargs["dagrun_timeout"])
 
 
@@ -268,6 +375,10 @@ class JetstreamDAGVariableTest(unittest.TestCase):
                         "region": "europe-west1",
                         "template_path": "gs://my-bucket/templates/jetstream.json",
                         "upstream_tables": ["p1.d1.t1", "p2.d2.t2"],
+                        "results_staging": "gs://my-bucket/staging",
+                        "dataset_id": "my_dataset",
+                        "min_clients": 50,
+                        "image": "example.com/jetstream:v2",
                     }
                 )
             }
@@ -275,7 +386,7 @@ class JetstreamDAGVariableTest(unittest.TestCase):
         tasks = dag.tasks
         self.assertEqual(
             set(tasks),
-            {"wait_for_t1", "wait_for_t2", "jetstream_run", "jetstream_rerun_config_changed"},
+            {"wait_for_t1", "wait_for_t2", "jetstream_run", "jetstream_publish", "jetstream_rerun_config_changed"},
         )
         self.assertEqual(
             (tasks["wait_for_t2"].kwargs["project_id"], tasks["wait_for_t2"].kwargs["dataset_id"]),
@@ -287,6 +398,30 @@ class JetstreamDAGVariableTest(unittest.TestCase):
         self.assertEqual(run["location"], "europe-west1")
         self.assertEqual(run["body"]["launchParameter"]["containerSpecGcsPath"], "gs://my-bucket/templates/jetstream.json")
         self.assertIn("--warehouse=bigquery:my-project", tasks["jetstream_rerun_config_changed"].kwargs["arguments"])
+        # The overrides reach the run's parameters and, the same, the publish step's flags.
+        params = run["body"]["launchParameter"]["parameters"]
+        self.assertEqual(
+            params,
+            {
+                "date": "{{ ds }}",
+                "results_staging": "gs://my-bucket/staging/{{ ds }}",
+                "warehouse": "bigquery:my-project",
+                "dataset_id": "my_dataset",
+                "bucket": "gs://mozanalysis",
+                "experimenter_url": "https://experimenter.services.mozilla.com",
+                "min_clients": "50",
+                "log_to_bigquery": "true",
+                "retries": "2",
+            },
+        )
+        publish = tasks["jetstream_publish"].kwargs
+        self.assertEqual(publish["arguments"], publish_arguments(params))
+        self.assertIn("--results-staging=gs://my-bucket/staging/{{ ds }}", publish["arguments"])
+        self.assertIn("--dataset-id=my_dataset", publish["arguments"])
+        self.assertIn("--min-clients=50", publish["arguments"])
+        self.assertEqual(publish["image"], "example.com/jetstream:v2")
+        self.assertEqual(tasks["jetstream_publish"].upstream, {"jetstream_run"})
+        self.assertEqual(tasks["jetstream_publish"].downstream, {"jetstream_rerun_config_changed"})
 
     def test_bad_upstream_table(self):
         with self.assertRaisesRegex(ValueError, "clients_daily_v6.*PROJECT.DATASET.TABLE"):
