@@ -3,25 +3,102 @@
 package launcher
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 )
 
-// App builds the jetstream command-line application.
+// App builds the jetstream command-line application. Every flag can also be set by the
+// environment variable JETSTREAM_<FLAG> (e.g. JETSTREAM_DATASET_ID); shell completion is
+// on (`jetstream completion bash`).
 func App() *cli.App {
+	commands := withEnvironment([]*cli.Command{
+		runCommand(),
+		rerunCommand(),
+		backfillCommand(),
+		rerunConfigChangedCommand(),
+		ensureEnrollmentsCommand(),
+		exportStatisticsCommand(),
+		launchCommand(),
+		scheduleCommand(),
+		planCommand(),
+		sampleDataCommand(),
+		statisticsCommand(),
+		validateConfigCommand(),
+		showConfigCommand(),
+	})
+	commands = append(commands, completionCommand())
+	for _, cmd := range commands {
+		cmd.OnUsageError = onUsageError
+	}
 	return &cli.App{
 		Name:  "jetstream",
 		Usage: "automated experiment analysis (Jetstream) as one Apache Beam pipeline",
 		Description: "Analyses A/B experiments from their metric-hub configs: per-client metrics from the\n" +
 			"warehouse, statistics per branch, segment and analysis period, every branch compared\n" +
-			"with every other, published as Jetstream's statistics tables and JSON files.",
-		HideHelpCommand: true,
-		Commands: []*cli.Command{
-			runCommand(),
-			planCommand(),
-			sampleDataCommand(),
-			statisticsCommand(),
-			validateConfigCommand(),
-			showConfigCommand(),
+			"with every other, published as Jetstream's statistics tables and JSON files.\n\n" +
+			"Every flag can also be set by an environment variable JETSTREAM_<FLAG>, e.g.\n" +
+			"JETSTREAM_DATASET_ID=mozanalysis for --dataset-id.\n\n" +
+			exitStatusHelp,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
+		OnUsageError:         onUsageError,
+		Commands:             commands,
+	}
+}
+
+// onUsageError marks urfave/cli's own complaints (unknown flags, bad numbers) as usage
+// errors, exit status 2.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError{err}
+}
+
+func completionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print the shell completion script for bash or zsh",
+		ArgsUsage: "bash|zsh",
+		Description: "Examples:\n" +
+			"  source <(jetstream completion bash)          # in ~/.bashrc\n" +
+			"  jetstream completion zsh > \"${fpath[1]}/_jetstream\"",
+		Action: func(c *cli.Context) error {
+			script, ok := completionScripts[c.Args().First()]
+			if !ok || c.NArg() != 1 {
+				return usageError{fmt.Errorf("completion: want bash or zsh, got %q", c.Args().Slice())}
+			}
+			_, err := fmt.Fprint(c.App.Writer, script)
+			return err
 		},
 	}
+}
+
+// completionScripts ask the program itself for completions (urfave/cli's
+// --generate-bash-completion), so they follow its commands and flags.
+var completionScripts = map[string]string{
+	"bash": `# bash completion for jetstream
+_jetstream_complete() {
+  local cur="${COMP_WORDS[COMP_CWORD]}"
+  local opts
+  if [[ "$cur" == -* ]]; then
+    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
+  else
+    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" --generate-bash-completion 2>/dev/null)
+  fi
+  COMPREPLY=($(compgen -W "${opts}" -- "${cur}"))
+}
+complete -o bashdefault -o default -F _jetstream_complete jetstream
+`,
+	"zsh": `#compdef jetstream
+_jetstream() {
+  local -a opts
+  local cur="${words[-1]}"
+  if [[ "$cur" == -* ]]; then
+    opts=("${(@f)$(${words[@]:0:#words[@]-1} "$cur" --generate-bash-completion 2>/dev/null)}")
+  else
+    opts=("${(@f)$(${words[@]:0:#words[@]-1} --generate-bash-completion 2>/dev/null)}")
+  fi
+  _describe 'values' opts
+}
+compdef _jetstream jetstream
+`,
 }

@@ -18,8 +18,15 @@ import (
 	"github.com/jetstream-beam/jetstream/experimenter"
 )
 
-var configRepoFlag = &cli.StringSliceFlag{Name: "config-repo", Usage: "metric-hub-shaped folder, or PATH@REV for a git revision of it, merged over the embedded metric-hub (repeatable; later wins)"}
-var platformFlag = &cli.StringFlag{Name: "platform", Value: "firefox_desktop", Usage: "platform (app_name) to resolve experiment configs for"}
+// configRepoFlag and platformFlag are new flags each time: urfave/cli keeps a value read
+// from the environment in the flag itself.
+func configRepoFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "config-repo", Usage: "metric-hub-shaped folder, or PATH@REV for a git revision of it, merged over the embedded metric-hub (repeatable; later wins)"}
+}
+
+func platformFlag() cli.Flag {
+	return &cli.StringFlag{Name: "platform", Value: "firefox_desktop", Usage: "platform (app_name) to resolve experiment configs for"}
+}
 
 func validateConfigCommand() *cli.Command {
 	return &cli.Command{
@@ -36,7 +43,7 @@ func validateConfigCommand() *cli.Command {
 			"Exit status: 0 when no file has an error (warnings allowed), 1 when any has, as\n" +
 			"Jetstream's validate_config (which also uses 2 and 3 for dry-run data volumes; there is\n" +
 			"no dry run here).",
-		Flags: []cli.Flag{configRepoFlag, platformFlag},
+		Flags: []cli.Flag{configRepoFlag(), platformFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return fmt.Errorf("validate-config: no files given")
@@ -99,7 +106,7 @@ func showConfigCommand() *cli.Command {
 			"(branches control and treatment, live since 2024-01-01, on --platform). A SLUG without a\n" +
 			"config file but in --experiments-file resolves from the platform defaults alone.\n" +
 			"--format toml renders the same document as TOML (which has no null: null fields are left out).",
-		Flags: []cli.Flag{configRepoFlag, platformFlag,
+		Flags: []cli.Flag{configRepoFlag(), platformFlag(),
 			&cli.StringFlag{Name: "experiments-file", Usage: "Experimenter v8 JSON (one record or a list)"},
 			&cli.StringFlag{Name: "format", Value: "json", Usage: "json or toml"},
 		},

@@ -45,6 +45,9 @@ func decideWith(ctx context.Context, coll *configs.Collection, o RunOptions, err
 		for _, r := range rejected {
 			fmt.Fprintf(errOut, "warning: %v (record skipped)\n", r)
 		}
+		if o.WholeLife {
+			return wholeLives(planner, exps, o)
+		}
 		from, to := o.From, o.To
 		if from.IsZero() {
 			from = yesterday(o.Now)
@@ -75,15 +78,12 @@ func decideWith(ctx context.Context, coll *configs.Collection, o RunOptions, err
 	if err != nil {
 		return nil, err
 	}
-	from, to := o.From, o.To
-	if from.IsZero() {
-		from = a.StartDate
+	from, to := lifetime(a, o.Now)
+	if !o.From.IsZero() {
+		from = o.From
 	}
-	if to.IsZero() {
-		to = a.EndDate
-		if to.IsZero() || to.After(o.Now) {
-			to = yesterday(o.Now)
-		}
+	if !o.To.IsZero() {
+		to = o.To
 	}
 	if to.Before(from) {
 		return nil, fmt.Errorf("analysis dates: %s is after %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
@@ -112,6 +112,42 @@ func configSource(o RunOptions) (spec *configs.Spec, expData []byte, expName str
 		spec, err = configs.LoadFile(o.ConfigFile)
 	}
 	return spec, expData, expName, err
+}
+
+// wholeLives decides every date of each experiment of o.Slugs, from its start date to its
+// end date, or to yesterday while it is live (a rerun).
+func wholeLives(planner *pipeline.Planner, exps []experimenter.Experiment, o RunOptions) ([]pipeline.Decision, error) {
+	chosen, err := pipeline.Find(exps, o.Slugs)
+	if err != nil {
+		return nil, err
+	}
+	var out []pipeline.Decision
+	for _, exp := range chosen {
+		a, err := planner.Resolve(exp)
+		if err != nil {
+			return nil, err
+		}
+		from, to := lifetime(a, o.Now)
+		if to.Before(from) {
+			continue // starts today or later: nothing to analyse yet
+		}
+		days, err := flatten(planner.Range([]experimenter.Experiment{exp}, from, to, []string{exp.Slug}))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, days...)
+	}
+	return out, nil
+}
+
+// lifetime is the range of analysis dates of an experiment: its start date to its end
+// date, or to yesterday while it is live.
+func lifetime(a *configs.Analysis, now time.Time) (from, to time.Time) {
+	from, to = a.StartDate, a.EndDate
+	if to.IsZero() || to.After(now) {
+		to = yesterday(now)
+	}
+	return from, to
 }
 
 func flatten(days [][]pipeline.Decision, err error) ([]pipeline.Decision, error) {

@@ -57,7 +57,7 @@ func TestRunDeterministicAndIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		pub := publication{Output: out, Store: store, Collection: coll, Warehouse: client, Dataset: o.Dataset, Start: o.Now}
-		if err := runAndPublish(ctx, plan, pub); err != nil {
+		if err := runAndPublish(ctx, plan, pub, 0, 0, discardLogger); err != nil {
 			t.Fatal(err)
 		}
 		return readTree(t, out)

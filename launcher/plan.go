@@ -31,7 +31,7 @@ func planCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "experiment-slug", Usage: "plan only this experiment (repeatable)"},
 			&cli.StringFlag{Name: "experiments-file", Usage: "Experimenter v8 JSON (a list or one record) instead of the API"},
 			&cli.StringFlag{Name: "experimenter-url", Value: experimenter.DefaultBaseURL, Usage: "Experimenter base URL"},
-			configRepoFlag,
+			configRepoFlag(),
 			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
 			&cli.StringFlag{Name: "now", Usage: "the clock that decides Live/Complete, RFC 3339 (default: the current time)"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -44,13 +45,22 @@ type publication struct {
 	// Staging is where the pipeline writes its tables before they are published: "" for a
 	// temporary folder in Output, or gs://bucket/prefix (Dataflow).
 	Staging string
+	// MinClients: the statistics of smaller groups are not published (0: all are).
+	MinClients int
+	// LogToBigQuery appends the log rows to monitoring.logs of the BigQuery Warehouse.
+	LogToBigQuery bool
+	// PublishOnly publishes what a submitted job wrote to Staging: no pipeline runs.
+	PublishOnly bool
+	// suppressed are the groups left out, per experiment (filled by runAndPublish).
+	suppressed map[string][]export.Suppression
 }
 
 // runAndPublish runs the pipeline, which writes its tables to a staging store (a temporary
 // folder in the output, or pub.Staging — gs://… for Dataflow, whose workers cannot reach
 // the launcher's disk), then moves the tables into place and publishes every experiment's
-// documents. A failed pipeline publishes nothing.
-func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) error {
+// documents. A failed pipeline is run again up to retries times, after delay, 2·delay, …;
+// a pipeline that still fails publishes nothing.
+func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication, retries int, delay time.Duration, log *slog.Logger) error {
 	if err := os.MkdirAll(pub.Output, 0o755); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
@@ -64,7 +74,7 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 		if location, err = filepath.Abs(dir); err != nil {
 			return err
 		}
-	} else {
+	} else if !pub.PublishOnly {
 		location = strings.TrimSuffix(location, "/") + fmt.Sprintf("/run-%d", time.Now().UnixNano())
 	}
 	staging, err := export.OpenStore(ctx, location)
@@ -72,7 +82,11 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 		return fmt.Errorf("staging: %w", err)
 	}
 	defer staging.Close()
-	if err := pipeline.Run(ctx, plan, location); err != nil {
+	if pub.PublishOnly {
+		if err := checkStaged(ctx, plan, staging, location); err != nil {
+			return err
+		}
+	} else if err := runPipeline(ctx, plan, location, staging, retries, delay, log); err != nil {
 		return err
 	}
 	staged, err := staging.List(ctx, "")
@@ -87,12 +101,18 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 		// This run's error log replaces the previous one, even when it is empty.
 		_ = os.Remove(filepath.Join(tables, transforms.ErrorsFile(ep.Analysis.Slug)))
 	}
+	pub.suppressed = map[string][]export.Suppression{}
 	for _, name := range staged {
 		data, err := staging.Get(ctx, name)
 		if err == nil {
-			err = export.WriteFileAtomic(filepath.Join(tables, name), data)
+			data, err = pub.guard(plan, name, data)
 		}
 		if err == nil {
+			err = export.WriteFileAtomic(filepath.Join(tables, name), data)
+		}
+		if err == nil && !pub.PublishOnly {
+			// A published job's staging is kept: a retried publish step (a new pod,
+			// without this one's output folder) reads it again.
 			err = staging.Delete(ctx, name)
 		}
 		if err != nil {
@@ -100,6 +120,87 @@ func runAndPublish(ctx context.Context, plan *pipeline.Plan, pub publication) er
 		}
 	}
 	return publish(ctx, plan, pub, staged)
+}
+
+// checkStaged checks, before publishing what a submitted job wrote, that the job wrote
+// something for every experiment of the plan (a statistics table or its errors): publishing
+// the results of another date, or of a job that never ran, would otherwise succeed quietly.
+func checkStaged(ctx context.Context, plan *pipeline.Plan, staging export.Store, location string) error {
+	staged, err := staging.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, ep := range plan.Experiments {
+		wrote := slices.ContainsFunc(staged, func(name string) bool {
+			return name == transforms.ErrorsFile(ep.Analysis.Slug) || strings.HasPrefix(name, "statistics_"+ep.TableSlug+"_")
+		})
+		if !wrote {
+			missing = append(missing, ep.Analysis.Slug)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("--publish-only: %s holds no results for %d experiments (e.g. %s): did the job end successfully, and were its flags the same?", location, len(missing), missing[0])
+	}
+	return nil
+}
+
+// runPipeline runs the plan's pipeline, and again after a failure, up to retries times,
+// waiting delay, then twice as long each time; each attempt starts from an empty staging
+// store. The run's context ends the waiting too.
+func runPipeline(ctx context.Context, plan *pipeline.Plan, location string, staging export.Store, retries int, delay time.Duration, log *slog.Logger) error {
+	for attempt := 0; ; attempt++ {
+		err := pipeline.Run(ctx, plan, location)
+		if err == nil || attempt == retries || ctx.Err() != nil {
+			if err != nil && attempt > 0 {
+				err = fmt.Errorf("after %d attempts: %w", attempt+1, err)
+			}
+			return err
+		}
+		log.Warn("pipeline failed; retrying", "attempt", attempt+1, "retries", retries, "in", delay.String(), "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (while waiting to retry after: %v)", ctx.Err(), err)
+		case <-time.After(delay):
+		}
+		delay *= 2
+		leftovers, err := staging.List(ctx, "")
+		for _, name := range leftovers {
+			if err == nil {
+				err = staging.Delete(ctx, name)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("clearing the staging store for a retry: %w", err)
+		}
+	}
+}
+
+// guard checks a staged table before it is moved into place: statistics tables lose the
+// rows of groups with fewer than MinClients clients (remembered for the experiment's
+// metadata), and nothing client-level passes.
+func (pub publication) guard(plan *pipeline.Plan, name string, data []byte) ([]byte, error) {
+	if pub.MinClients > 0 {
+		for _, ep := range plan.Experiments {
+			for _, w := range ep.Windows {
+				table := warehouse.StatisticsTable(ep.Analysis.Slug, string(w.Period), w.Index)
+				if name != export.TableFile(table) {
+					continue
+				}
+				rows, err := export.DecodeTable(data)
+				if err != nil {
+					return nil, err
+				}
+				kept, suppressed := export.SuppressSmallGroups(rows, pub.MinClients)
+				for i := range suppressed {
+					suppressed[i].AnalysisPeriod, suppressed[i].WindowIndex = string(w.Period), w.Index
+				}
+				pub.suppressed[ep.Analysis.Slug] = append(pub.suppressed[ep.Analysis.Slug], suppressed...)
+				data = export.EncodeTable(kept)
+			}
+		}
+	}
+	return data, export.CheckAggregate(name, data)
 }
 
 // publish writes, after the tables: the logs rows of the run, the statistics tables to
@@ -121,7 +222,7 @@ func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged [
 	if err != nil {
 		return err
 	}
-	if onBigQuery(pub) && len(logs) > 0 {
+	if pub.LogToBigQuery && len(logs) > 0 {
 		var columns []warehouse.Column
 		for _, f := range export.LogsTableSchema() {
 			columns = append(columns, warehouse.Column{Name: f.Name, Type: f.Type})
@@ -147,7 +248,6 @@ func publish(ctx context.Context, plan *pipeline.Plan, pub publication, staged [
 }
 
 func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publication, staged []string, logs []export.LogRow) error {
-	tables := filepath.Join(pub.Output, tablesDir)
 	periods := map[configs.Period]bool{}
 	for _, w := range ep.Windows {
 		periods[w.Period] = true
@@ -158,7 +258,7 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 		}
 	}
 	for _, period := range slices.Sorted(maps.Keys(periods)) {
-		windows, err := export.ReadPeriod(tables, ep.TableSlug, string(period))
+		windows, err := pub.readPeriod(ctx, ep.TableSlug, period)
 		if err != nil {
 			return err
 		}
@@ -170,7 +270,13 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 			return err
 		}
 	}
-	meta, err := export.NewMetadata(ep.Analysis, ep.Experiment, pub.Collection, export.MetadataOptions{AnalysisStartTime: pub.Start})
+	var publishing *export.Publishing
+	if pub.MinClients > 0 {
+		publishing = &export.Publishing{MinClients: pub.MinClients, Suppressed: pub.suppressed[ep.Analysis.Slug]}
+		export.SortSuppressions(publishing.Suppressed)
+	}
+	meta, err := export.NewMetadata(ep.Analysis, ep.Experiment, pub.Collection,
+		export.MetadataOptions{AnalysisStartTime: pub.Start, Publishing: publishing})
 	switch {
 	case errors.Is(err, export.ErrPrivate):
 		// Jetstream publishes no metadata for private experiments.
@@ -180,10 +286,27 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 		if err := pub.Store.Put(ctx, "metadata/"+export.MetadataFile(ep.TableSlug), export.MetadataJSON(meta)); err != nil {
 			return err
 		}
+		// Written on every run, even when nothing is suppressed, so that an earlier
+		// run's list does not outlive it.
+		if doc := export.SuppressionsJSON(meta); doc != nil {
+			if err := pub.Store.Put(ctx, "suppressions/"+export.SuppressionsFile(ep.TableSlug), doc); err != nil {
+				return err
+			}
+		}
 	}
 	since := export.ErrorsSince(pub.Start, ep.Dates.LastEnrollment)
 	doc := export.ErrorsJSON(export.ExperimentLogs(logs, ep.Analysis.Slug, since))
 	return pub.Store.Put(ctx, "errors/"+export.ErrorsFile(ep.TableSlug), doc)
+}
+
+// readPeriod reads every window table of an experiment's period: from BigQuery, which
+// holds the windows of earlier runs too (Jetstream exports the period's view), or from the
+// output folder.
+func (pub publication) readPeriod(ctx context.Context, tableSlug string, period configs.Period) ([]export.Window, error) {
+	if onBigQuery(pub) {
+		return readPeriodFrom(ctx, pub.Warehouse, pub.Dataset, tableSlug, string(period))
+	}
+	return export.ReadPeriod(filepath.Join(pub.Output, tablesDir), tableSlug, string(period))
 }
 
 // loadStatistics loads the experiment's statistics tables of this run into BigQuery and

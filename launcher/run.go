@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/jetstream-beam/jetstream/configs"
-	"github.com/jetstream-beam/jetstream/experimenter"
 	"github.com/jetstream-beam/jetstream/export"
 	"github.com/jetstream-beam/jetstream/pipeline"
 	"github.com/jetstream-beam/jetstream/warehouse"
@@ -25,44 +25,38 @@ const DefaultWarehouse = "duckdb:sample/mozdata.duckdb"
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
-		Usage: "analyse an experiment over a range of analysis dates and publish the results",
+		Usage: "analyse experiments over a date (the daily run) or a range of dates, and publish the results",
 		Description: "Without flags, analyses the bundled sample experiment on the local sample warehouse\n" +
-			"(generate it first with `jetstream sample-data`) over its whole duration.",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "experiment", Usage: "Experimenter v8 JSON file (one record or a list); default: the bundled sample. Without --config: analyse its experiments with their metric-hub configs"},
-			&cli.StringFlag{Name: "experimenter-url", Usage: "analyse the experiments of this Experimenter (e.g. " + experimenter.DefaultBaseURL + ") with their metric-hub configs"},
-			&cli.StringSliceFlag{Name: "experiment-slug", Usage: "with --experimenter-url or --experiment: only this experiment, without the daily selection (repeatable)"},
-			&cli.StringFlag{Name: "config", Usage: "Jetstream config TOML named <slug>.toml; default: the bundled sample's"},
-			configRepoFlag,
-			&cli.BoolFlag{Name: "config-only", Usage: "resolve the config alone, without the platform's default metrics (as Jetstream's own integration tests do)"},
-			&cli.StringFlag{Name: "warehouse", Value: DefaultWarehouse, Usage: "warehouse URL: duckdb:PATH, or bigquery:PROJECT"},
-			&cli.StringFlag{Name: "bigquery-endpoint",
-				Usage: "BigQuery API endpoint, e.g. the emulator's http://127.0.0.1:9050, without credentials (default: BIGQUERY_EMULATOR_HOST, else Google's)"},
-			&cli.StringFlag{Name: "dataset", Value: "mozanalysis", Usage: "dataset (schema) for enrollments tables"},
-			&cli.BoolFlag{Name: "recreate-enrollments", Usage: "recompute the enrollments tables (needed after segments or the enrollment source change: they are computed once)"},
-			&cli.StringFlag{Name: "events-table", Value: "mozdata.telemetry.events", Usage: "table with the enrollment and exposure events"},
-			&cli.StringFlag{Name: "date", Usage: "analyse this single date (YYYY-MM-DD), as the daily run does"},
-			&cli.StringFlag{Name: "from", Usage: "first analysis date (default: the experiment's start date)"},
-			&cli.StringFlag{Name: "to", Usage: "last analysis date (default: its end date, or yesterday while it is live)"},
-			&cli.StringSliceFlag{Name: "period", Usage: "only these analysis periods (day, week, days28, overall, preenrollment_week, preenrollment_days28)"},
-			&cli.StringFlag{Name: "output", Value: "out", Usage: "folder for statistics tables, logs and (without --bucket) published JSON"},
-			&cli.IntFlag{Name: "read-parts", Value: 1, Usage: "read each metrics table in this many parts, by different workers (results do not depend on it)"},
-			&cli.StringFlag{Name: "results-staging", Usage: "where the pipeline writes its tables before they are published: gs://BUCKET/PREFIX, needed on Dataflow (default: a temporary folder in --output)"},
-			&cli.StringFlag{Name: "bucket", Usage: "where the JSON documents are published: gs://BUCKET[/PREFIX], a folder, or none (default: the --output folder)"},
-			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
-			&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
-		}, runnerFlags...),
+			"(generate it first with `jetstream sample-data`) over its whole duration.\n\n" +
+			"Examples:\n" +
+			"  jetstream run                                         # the bundled sample, locally\n" +
+			"  jetstream run --experimenter-url https://experimenter.services.mozilla.com --date 2026-12-06 \\\n" +
+			"      --warehouse bigquery:moz-fx-data-experiments --bucket gs://mozanalysis --log-to-bigquery\n" +
+			"  jetstream run --config my-experiment.toml --experiment my-experiment.json --dry-run\n\n" +
+			exitStatusHelp,
+		Flags: append(dateRangeFlags(), analysisFlags()...),
 		Action: func(c *cli.Context) error {
-			if err := applyRunner(c); err != nil {
-				return err
-			}
-			opts, err := runOptionsFrom(c)
+			o, err := commandOptions(c)
 			if err != nil {
 				return err
 			}
-			return Run(c.Context, opts, c.App.Writer)
+			return Run(c.Context, o, c.App.Writer)
 		},
 	}
+}
+
+// commandOptions checks the runner flags (setting Beam's options) and reads the options of
+// an analysing command.
+func commandOptions(c *cli.Context) (RunOptions, error) {
+	if err := applyRunner(c); err != nil {
+		return RunOptions{}, usageError{err}
+	}
+	o, err := runOptionsFrom(c)
+	if err != nil {
+		return o, usageError{err}
+	}
+	o.Log = newLogger(c.App.ErrWriter)
+	return o, nil
 }
 
 // RunOptions are the inputs of one run.
@@ -96,104 +90,74 @@ type RunOptions struct {
 	Seed         uint64
 	SQLOutputDir string    // "" = do not write the queries
 	Now          time.Time // the clock that decides Live/Complete and "yesterday"
-}
 
-func runOptionsFrom(c *cli.Context) (RunOptions, error) {
-	o := RunOptions{
-		ExperimentFile:  c.String("experiment"),
-		ConfigFile:      c.String("config"),
-		ExperimenterURL: c.String("experimenter-url"),
-		Slugs:           c.StringSlice("experiment-slug"),
-		ConfigRepos:     c.StringSlice("config-repo"),
-		ConfigOnly:      c.Bool("config-only"),
-		Warehouse:       c.String("warehouse"),
-		Dataset:         c.String("dataset"),
-		EventsTable:     c.String("events-table"),
-		Output:          c.String("output"),
-		Seed:            c.Uint64("seed"),
-		SQLOutputDir:    c.String("sql-output-dir"),
-		Now:             time.Now().UTC(),
-	}
-	var err error
-	if ep := c.String("bigquery-endpoint"); ep != "" {
-		project, ok := strings.CutPrefix(o.Warehouse, "bigquery:")
-		if !ok || strings.Contains(project, "?") {
-			return o, fmt.Errorf("--bigquery-endpoint needs --warehouse bigquery:PROJECT, got %q", o.Warehouse)
-		}
-		if !strings.Contains(ep, "://") {
-			ep = "http://" + ep // host:port, as BIGQUERY_EMULATOR_HOST
-		}
-		o.Warehouse = "bigquery:" + warehouse.BigQueryLocation(project, ep)
-	}
-	if d := c.String("date"); d != "" {
-		if c.IsSet("from") || c.IsSet("to") {
-			return o, fmt.Errorf("--date cannot be combined with --from or --to")
-		}
-		if o.From, err = parseDate("--date", d); err != nil {
-			return o, err
-		}
-		o.To = o.From
-	}
-	if d := c.String("from"); d != "" {
-		if o.From, err = parseDate("--from", d); err != nil {
-			return o, err
-		}
-	}
-	if d := c.String("to"); d != "" {
-		if o.To, err = parseDate("--to", d); err != nil {
-			return o, err
-		}
-	}
-	for _, p := range c.StringSlice("period") {
-		period, err := configs.ParsePeriod(p)
-		if err != nil {
-			return o, fmt.Errorf("--period: %w", err)
-		}
-		o.Periods = append(o.Periods, period)
-	}
-	if o.Output == "" {
-		return o, fmt.Errorf("--output must not be empty")
-	}
-	return o, nil
-}
-
-func parseDate(flag, s string) (time.Time, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return t, fmt.Errorf("%s: want a date as YYYY-MM-DD, got %q", flag, s)
-	}
-	return t, nil
+	// WholeLife analyses every date of the experiments, from their start to their end (or
+	// yesterday), also in Experimenter mode (rerun); Rerun first deletes their results.
+	WholeLife, Rerun bool
+	// StatisticsOnly reads the metrics tables an earlier run wrote instead of querying.
+	StatisticsOnly bool
+	// MinClients: statistics of groups with fewer clients are not published (0: all are).
+	MinClients int
+	// LogToBigQuery appends the log rows to monitoring.logs of the BigQuery warehouse.
+	LogToBigQuery bool
+	// Parallelism is the most experiments one pipeline analyses (0: all in one).
+	Parallelism int
+	// Retries is how often a failed pipeline is run again, after RetryDelay, doubling.
+	Retries    int
+	RetryDelay time.Duration
+	// Timeout ends the run (cancelling its pipeline) when it passes (0: never).
+	Timeout time.Duration
+	// DryRun writes nothing: the plan is printed and every query dry-run.
+	DryRun bool
+	// PublishOnly publishes what a submitted job wrote to ResultsStaging, without running
+	// a pipeline (the second step of a Flex Template run).
+	PublishOnly bool
+	// Log receives progress and events (nil: discarded).
+	Log *slog.Logger
 }
 
 // Run analyses the experiments of the options (one config's, or Experimenter's): decide,
-// plan, prepare the warehouse, run one pipeline for all of them, publish, summarise. Nothing
-// is published unless the whole pipeline succeeds. An experiment that fails (its decision,
-// its config) is reported and left out while the others are analysed; the run then ends
-// with an error naming it.
+// plan, prepare the warehouse, run the pipeline (one for all experiments, or one per
+// --parallelism of them), publish, summarise. Nothing of a pipeline is published unless it
+// succeeds. An experiment that fails (its decision, its config, its pipeline) is reported
+// and left out while the others are analysed; the run then ends with a partialError
+// naming it, or a plain error when nothing was analysed.
 func Run(ctx context.Context, o RunOptions, out io.Writer) error {
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	err := run(ctx, o, out)
+	if err != nil && o.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the run timed out after %s (--timeout) and was cancelled: %w", o.Timeout, err)
+	}
+	return err
+}
+
+func run(ctx context.Context, o RunOptions, out io.Writer) error {
+	log := o.logger()
 	if len(o.Slugs) > 0 && !o.experimenterMode() {
-		return fmt.Errorf("--experiment-slug needs --experimenter-url or --experiment without --config")
+		return usageError{fmt.Errorf("--experiment-slug needs --experimenter-url or --experiment without --config")}
 	}
 	dialect, err := warehouse.DialectOf(o.Warehouse)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("--warehouse: %w", err)}
 	}
-	store, err := export.OpenStore(ctx, storeLocation(o))
-	if err != nil {
-		return fmt.Errorf("--bucket: %w", err)
-	}
-	defer store.Close()
+	log.Info("planning", "warehouse", o.Warehouse)
 	decisions, coll, err := runDecisions(ctx, o, out)
 	if err != nil {
 		return err
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed, Now: o.Now,
-		ReadParts: o.ReadParts,
+		ReadParts: o.ReadParts, StatisticsOnly: o.StatisticsOnly,
 	})
 	if err != nil {
 		return err
 	}
+	log.Info("planned", "experiments", len(plan.Experiments), "queries", len(plan.Queries),
+		"skipped", len(plan.Skipped), "failed", len(plan.Failed))
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(out, "skipping %s: %s\n", s.Slug, s.Reason)
 	}
@@ -201,12 +165,32 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 	for _, f := range plan.Failed {
 		fmt.Fprintf(out, "failed: %v\n", f)
 	}
-	pub := publication{Output: o.Output, Store: store, Collection: coll, Dataset: o.Dataset, Start: o.Now, Staging: o.ResultsStaging}
+	if o.SQLOutputDir != "" && len(plan.Queries) > 0 {
+		if err := writeSQL(o.SQLOutputDir, plan, dialect); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		return errors.Join(dryRun(ctx, plan, o, out), failed)
+	}
+	store, err := export.OpenStore(ctx, storeLocation(o))
+	if err != nil {
+		return fmt.Errorf("--bucket: %w", err)
+	}
+	store = export.GuardedStore(store)
+	defer store.Close()
+	pub := publication{Output: o.Output, Store: store, Collection: coll, Dataset: o.Dataset, Start: o.Now,
+		Staging: o.ResultsStaging, MinClients: o.MinClients, LogToBigQuery: o.LogToBigQuery, PublishOnly: o.PublishOnly}
 	if len(plan.Queries) == 0 {
 		if failed != nil && o.experimenterMode() {
 			// Nothing to compute, but the daily run logs and publishes the failures as
 			// Jetstream does. (A run of one config file that fails is bad input: nothing
 			// is written.)
+			if o.LogToBigQuery {
+				if pub.Warehouse, err = warehouse.Open(o.Warehouse); err != nil {
+					return err
+				}
+			}
 			return errors.Join(failed, publish(ctx, plan, pub, nil))
 		}
 		if failed != nil {
@@ -215,41 +199,186 @@ func Run(ctx context.Context, o RunOptions, out io.Writer) error {
 		fmt.Fprintln(out, "nothing to analyse")
 		return nil
 	}
-	if o.SQLOutputDir != "" {
-		if err := writeSQL(o.SQLOutputDir, plan, dialect); err != nil {
-			return err
-		}
-	}
-	if dataflowDryRun() {
-		// Beam translates the pipeline and prints the Dataflow job: nothing runs, so the
-		// warehouse is left alone and nothing is published.
-		if err := pipeline.Run(ctx, plan, o.Output); err != nil {
-			return err
-		}
-		return failed
-	}
 	client, err := warehouse.Open(o.Warehouse)
 	if err != nil {
 		return err
 	}
-	for _, ep := range plan.Experiments {
-		if o.RecreateEnrollments {
-			if err := client.DropTable(ctx, o.Dataset, ep.Enrollments.TableName()); err != nil {
-				return err
-			}
-		}
-		if _, err := ep.Enrollments.Ensure(ctx, client, o.Dataset, o.Now); err != nil {
+	pub.Warehouse = client
+	if o.Rerun {
+		if err := deleteResults(ctx, client, plan, o, log); err != nil {
 			return err
 		}
 	}
-	pub.Warehouse = client
-	if err := runAndPublish(ctx, plan, pub); err != nil {
+	if !o.PublishOnly {
+		if err := ensureEnrollments(ctx, client, plan, o, log); err != nil {
+			return err
+		}
+	}
+	if templateSubmission() {
+		// The Flex Template's program: Beam writes the job for the template launcher,
+		// which starts it after this returns; `run --publish-only` publishes its results.
+		if err := pipeline.Run(ctx, plan, o.ResultsStaging); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "job submitted: it writes its tables to %s; publish them after it ends with `jetstream run --publish-only` and the same flags\n", o.ResultsStaging)
+		// Failed experiments do not stop the job's launch (a non-zero exit would): the
+		// publish step plans them again, logs and publishes their errors and exits 3.
+		return nil
+	}
+	analysed, err := runBatches(ctx, plan, pub, o, log)
+	if err != nil && len(analysed.Experiments) == 0 {
 		return err
 	}
-	if err := summarise(out, plan, o); err != nil {
+	if err := recordConfigs(ctx, client, o.Dataset, analysed, o.Now); err != nil {
 		return err
 	}
-	return failed
+	if err := summarise(out, analysed, o); err != nil {
+		return err
+	}
+	printOutcome(out, plan, analysed)
+	if err := errors.Join(err, failed); err != nil {
+		return partialError{err}
+	}
+	return nil
+}
+
+// ensureEnrollments writes the enrollments table of every experiment of the plan unless it
+// exists (after dropping it, with --recreate-enrollments).
+func ensureEnrollments(ctx context.Context, client warehouse.Client, plan *pipeline.Plan, o RunOptions, log *slog.Logger) error {
+	for _, ep := range plan.Experiments {
+		table := ep.Enrollments.TableName()
+		if o.RecreateEnrollments {
+			if err := client.DropTable(ctx, o.Dataset, table); err != nil {
+				return err
+			}
+		}
+		created, err := ep.Enrollments.Ensure(ctx, client, o.Dataset, o.Now)
+		if err != nil {
+			return fmt.Errorf("experiment %q: %w", ep.Analysis.Slug, err)
+		}
+		log.Info("enrollments", "experiment", ep.Analysis.Slug, "table", o.Dataset+"."+table, "written", created)
+	}
+	return nil
+}
+
+// runBatches runs the plan's pipeline — one for all experiments, or with --parallelism N
+// one per N experiments, in turn — and publishes each after it succeeds. It returns the
+// plan of the experiments analysed and published, and the error of the batches that
+// failed (their experiments are not published; the others are).
+func runBatches(ctx context.Context, plan *pipeline.Plan, pub publication, o RunOptions, log *slog.Logger) (*pipeline.Plan, error) {
+	parallelism := o.Parallelism
+	if o.PublishOnly {
+		parallelism = 0 // the job analysed all experiments at once
+	}
+	batches := splitPlan(plan, parallelism)
+	analysed := &pipeline.Plan{Config: plan.Config, Skipped: plan.Skipped, Failed: plan.Failed}
+	var errs []error
+	done := 0
+	for i, batch := range batches {
+		var slugs []string
+		for _, ep := range batch.Experiments {
+			slugs = append(slugs, ep.Analysis.Slug)
+		}
+		log.Info("pipeline", "batch", fmt.Sprintf("%d/%d", i+1, len(batches)), "experiments", strings.Join(slugs, ","),
+			"done", done, "total", len(plan.Experiments), "queries", len(batch.Queries))
+		start := time.Now()
+		stop := reportProgress(log, i+1, len(batches), start)
+		err := runAndPublish(ctx, batch, pub, o.Retries, o.RetryDelay, log)
+		stop()
+		if err != nil {
+			log.Error("pipeline failed", "batch", fmt.Sprintf("%d/%d", i+1, len(batches)), "experiments", strings.Join(slugs, ","), "error", err.Error())
+			errs = append(errs, fmt.Errorf("experiments %s: %w", strings.Join(slugs, ", "), err))
+			if ctx.Err() != nil {
+				break // timed out or interrupted: no later batch can run
+			}
+			continue
+		}
+		done += len(batch.Experiments)
+		analysed.Experiments = append(analysed.Experiments, batch.Experiments...)
+		analysed.Queries = append(analysed.Queries, batch.Queries...)
+		log.Info("published", "batch", fmt.Sprintf("%d/%d", i+1, len(batches)), "done", done, "total", len(plan.Experiments),
+			"seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	}
+	return analysed, errors.Join(errs...)
+}
+
+// splitPlan cuts the plan into plans of at most n experiments each (n ≤ 0: one plan). The
+// first carries the plan's skipped and failed experiments, which are published once.
+func splitPlan(plan *pipeline.Plan, n int) []*pipeline.Plan {
+	if n <= 0 || len(plan.Experiments) <= n {
+		return []*pipeline.Plan{plan}
+	}
+	var out []*pipeline.Plan
+	for start := 0; start < len(plan.Experiments); start += n {
+		batch := &pipeline.Plan{Config: plan.Config, Experiments: plan.Experiments[start:min(start+n, len(plan.Experiments))]}
+		if start == 0 {
+			batch.Skipped, batch.Failed = plan.Skipped, plan.Failed
+		}
+		in := map[string]bool{}
+		for _, ep := range batch.Experiments {
+			in[ep.Analysis.Slug] = true
+		}
+		for _, q := range plan.Queries {
+			if in[q.Experiment] {
+				batch.Queries = append(batch.Queries, q)
+			}
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
+// reportProgress logs, every progressInterval until stop is called, that the pipeline of
+// a batch is still running: a long local run shows it is alive.
+func reportProgress(log *slog.Logger, batch, batches int, start time.Time) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(progressInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				log.Info("pipeline running", "batch", fmt.Sprintf("%d/%d", batch, batches),
+					"elapsed", time.Since(start).Round(time.Second).String())
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+var progressInterval = 30 * time.Second
+
+// printOutcome ends the run's output with what happened to every experiment.
+func printOutcome(out io.Writer, plan, analysed *pipeline.Plan) {
+	published := map[string]bool{}
+	for _, ep := range analysed.Experiments {
+		published[ep.Analysis.Slug] = true
+	}
+	var notPublished []string
+	for _, ep := range plan.Experiments {
+		if !published[ep.Analysis.Slug] {
+			notPublished = append(notPublished, ep.Analysis.Slug)
+		}
+	}
+	fmt.Fprintf(out, "\nsummary: %d analysed, %d skipped, %d failed\n", len(analysed.Experiments), len(plan.Skipped), len(plan.Failed)+len(notPublished))
+	for _, s := range plan.Skipped {
+		fmt.Fprintf(out, "  skipped %s: %s\n", s.Slug, s.Reason)
+	}
+	for _, f := range plan.Failed {
+		fmt.Fprintf(out, "  failed %s: %s\n", f.Slug, f.Reason)
+	}
+	for _, slug := range notPublished {
+		fmt.Fprintf(out, "  failed %s: its pipeline failed (see the error)\n", slug)
+	}
+}
+
+func (o RunOptions) logger() *slog.Logger {
+	if o.Log == nil {
+		return discardLogger
+	}
+	return o.Log
 }
 
 // failures is the error of a run in which experiments failed, nil when none did.

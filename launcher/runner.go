@@ -32,19 +32,17 @@ const (
 	runnerDataflow = "dataflow" // Google Cloud Dataflow
 )
 
-// runnerFlags choose where `jetstream run` runs its pipeline; applyRunner turns them into
-// Beam's own options. Each is also read from JETSTREAM_<NAME>, e.g. JETSTREAM_PROJECT_ID.
-var runnerFlags = newRunnerFlags()
-
-// newRunnerFlags returns new runner flags: urfave/cli keeps a value read from the
-// environment in the flag itself, so an App that must not share it needs its own.
+// newRunnerFlags returns the flags that choose where `jetstream run` runs its pipeline;
+// applyRunner turns them into Beam's own options. Each is also read from
+// JETSTREAM_<NAME>, e.g. JETSTREAM_PROJECT_ID. They are new flags each time: urfave/cli
+// keeps a value read from the environment in the flag itself.
 func newRunnerFlags() []cli.Flag {
 	env := func(name string) []string {
 		return []string{"JETSTREAM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
 	}
 	return []cli.Flag{
 		&cli.StringFlag{Name: "runner", Value: runnerPrism, EnvVars: env("runner"),
-			Usage: "where the pipeline runs: prism (in this process) or dataflow (Google Cloud Dataflow; for now only with --dry-run)"},
+			Usage: "where the pipeline runs: prism (in this process) or dataflow (Google Cloud Dataflow, with --results-staging gs://…)"},
 		&cli.StringFlag{Name: "project-id", EnvVars: env("project-id"),
 			Usage: "Google Cloud project of the Dataflow job (--runner dataflow)"},
 		&cli.StringFlag{Name: "region", EnvVars: env("region"),
@@ -56,7 +54,7 @@ func newRunnerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "worker-binary", EnvVars: env("worker-binary"),
 			Usage: "the static linux/amd64 jetstream binary Dataflow workers run, e.g. bin/jetstream-worker (built by make worker) (--runner dataflow)"},
 		&cli.BoolFlag{Name: "dry-run", EnvVars: env("dry-run"),
-			Usage: "with --runner dataflow: translate the pipeline into a Dataflow job and print it, without submitting it (needs no Google credentials)"},
+			Usage: "write nothing: print the plan and dry-run every query (BigQuery's dry run, DuckDB's EXPLAIN); with --runner dataflow, also translate the pipeline into a Dataflow job and print it, without submitting it (needs no Google credentials)"},
 	}
 }
 
@@ -69,6 +67,9 @@ type runnerOptions struct {
 	StagingLocation string // "" = <TempLocation>/staging
 	WorkerBinary    string
 	DryRun          bool
+	// ResultsStaging is the run's --results-staging: where Dataflow's workers write the
+	// statistics tables, which must then be on Cloud Storage.
+	ResultsStaging string
 }
 
 func runnerOptionsFrom(c *cli.Context) runnerOptions {
@@ -80,6 +81,7 @@ func runnerOptionsFrom(c *cli.Context) runnerOptions {
 		StagingLocation: c.String("staging-location"),
 		WorkerBinary:    c.String("worker-binary"),
 		DryRun:          c.Bool("dry-run"),
+		ResultsStaging:  c.String("results-staging"),
 	}
 }
 
@@ -104,15 +106,20 @@ func dataflowDryRun() bool {
 	return r != nil && d != nil && r.Value.String() == runnerDataflow && d.Value.String() == "true"
 }
 
+// templateSubmission reports whether Beam is set to write the Dataflow job for a Flex
+// Template launcher (--template_location): the launcher starts the job after the program
+// ends, so the program cannot wait for its results.
+func templateSubmission() bool {
+	f := flag.Lookup("template_location")
+	return f != nil && f.Value.String() != "" && flag.Lookup(beamRunner).Value.String() == runnerDataflow
+}
+
 var gcsBucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
 
 // validate reports every problem of the options at once, each naming its flag.
 func (o runnerOptions) validate() error {
 	switch o.Runner {
 	case runnerPrism:
-		if o.DryRun {
-			return errors.New("--dry-run needs --runner dataflow (a Prism run cannot be dry)")
-		}
 		return nil // the Dataflow flags are ignored (they may come from the environment)
 	case runnerDataflow:
 	default:
@@ -140,10 +147,14 @@ func (o runnerOptions) validate() error {
 	} else if err := checkWorkerBinary(o.WorkerBinary); err != nil {
 		errs = append(errs, fmt.Errorf("--worker-binary: %w", err))
 	}
-	if len(errs) == 0 && !o.DryRun {
-		// transforms.WriteTables writes into a folder of this machine (under --output), and
-		// the launcher publishes from there: a submitted job would compute and publish nothing.
-		errs = append(errs, errors.New("--runner dataflow needs --dry-run for now: the pipeline writes its tables under --output on this machine, which Dataflow workers cannot reach"))
+	if !o.DryRun {
+		// The workers write the statistics tables where the launcher can read them back
+		// to publish them: not this machine's disk.
+		if o.ResultsStaging == "" {
+			errs = append(errs, errors.New("--runner dataflow needs --results-staging gs://BUCKET/PREFIX (where the workers write the statistics tables), or --dry-run"))
+		} else if err := checkGCSPath(o.ResultsStaging); err != nil {
+			errs = append(errs, fmt.Errorf("--results-staging: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -113,7 +113,7 @@ func TestRunnerValidate(t *testing.T) {
 	}{
 		{"prism", runnerOptions{Runner: runnerPrism}, ""},
 		{"prism ignores the Dataflow flags", runnerOptions{Runner: runnerPrism, Project: "p", TempLocation: "/tmp", WorkerBinary: missing}, ""},
-		{"prism dry run", runnerOptions{Runner: runnerPrism, DryRun: true}, "--dry-run needs --runner dataflow (a Prism run cannot be dry)"},
+		{"prism dry run", runnerOptions{Runner: runnerPrism, DryRun: true}, ""},
 		{"unknown runner", runnerOptions{Runner: "flink"}, `--runner: want prism or dataflow, got "flink"`},
 		{"empty runner", runnerOptions{}, `--runner: want prism or dataflow, got ""`},
 		{"dataflow dry run", dataflow(func(*runnerOptions) {}), ""},
@@ -149,7 +149,10 @@ func TestRunnerValidate(t *testing.T) {
 		{"worker binary built with cgo", dataflow(func(o *runnerOptions) { o.WorkerBinary = dynamic }),
 			"--worker-binary: " + dynamic + " is dynamically linked (built with cgo, as bin/jetstream is for DuckDB); the worker must be built with CGO_ENABLED=0 (`make worker`)"},
 		{"dataflow without dry run", dataflow(func(o *runnerOptions) { o.DryRun = false }),
-			"--runner dataflow needs --dry-run for now: the pipeline writes its tables under --output on this machine, which Dataflow workers cannot reach"},
+			"--runner dataflow needs --results-staging gs://BUCKET/PREFIX (where the workers write the statistics tables), or --dry-run"},
+		{"dataflow with a local results staging", dataflow(func(o *runnerOptions) { o.DryRun, o.ResultsStaging = false, "out/staging" }),
+			`--results-staging: want a Cloud Storage path gs://BUCKET/PATH, got "out/staging"`},
+		{"dataflow run", dataflow(func(o *runnerOptions) { o.DryRun, o.ResultsStaging = false, "gs://jetstream-results/staging" }), ""},
 		{"several problems", dataflow(func(o *runnerOptions) { o.Region, o.TempLocation, o.WorkerBinary = "", "tmp", missing }),
 			"--runner dataflow needs --region (e.g. us-central1)\n" +
 				`--temp-location: want a Cloud Storage path gs://BUCKET/PATH, got "tmp"` + "\n" +
@@ -312,8 +315,12 @@ func TestRunRunnerFlags(t *testing.T) {
 		{[]string{"--runner", "dataflow", "--project-id", "jetstream-ci", "--experiment", missing},
 			"--runner dataflow needs --region (e.g. us-central1)\n" +
 				"--runner dataflow needs --temp-location gs://BUCKET/PATH\n" +
-				"--runner dataflow needs --worker-binary (a static linux/amd64 build: `make worker` writes bin/jetstream-worker)"},
-		{[]string{"--dry-run", "--experiment", missing}, "--dry-run needs --runner dataflow (a Prism run cannot be dry)"},
+				"--runner dataflow needs --worker-binary (a static linux/amd64 build: `make worker` writes bin/jetstream-worker)\n" +
+				"--runner dataflow needs --results-staging gs://BUCKET/PREFIX (where the workers write the statistics tables), or --dry-run"},
+		{[]string{"--runner", "dataflow", "--project-id", "jetstream-ci", "--region", "us-central1", "--temp-location", "gs://jetstream-ci/tmp",
+			"--worker-binary", missing, "--results-staging", "out"},
+			"--worker-binary: " + missing + " does not exist (`make worker` builds bin/jetstream-worker)\n" +
+				`--results-staging: want a Cloud Storage path gs://BUCKET/PATH, got "out"`},
 		{[]string{"--runner", "spark"}, `--runner: want prism or dataflow, got "spark"`},
 	} {
 		app := App()

@@ -37,13 +37,13 @@ func main() {
 		}
 		if args, err = launcher.FlexTemplateArgs(args[1:], exe); err != nil {
 			fmt.Fprintln(os.Stderr, "jetstream:", err)
-			os.Exit(1)
+			os.Exit(launcher.ExitUsage)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := launcher.App().RunContext(ctx, args); err != nil {
 		fmt.Fprintln(os.Stderr, "jetstream:", err)
-		os.Exit(1)
+		os.Exit(launcher.ExitCode(err)) // 1 failure, 2 bad usage, 3 partial failure
 	}
 }
