@@ -145,12 +145,15 @@ func checkStaged(ctx context.Context, plan *pipeline.Plan, staging export.Store,
 	return nil
 }
 
+// runPipelineOnce runs a plan's pipeline: pipeline.Run, replaced by tests of the retries.
+var runPipelineOnce = pipeline.Run
+
 // runPipeline runs the plan's pipeline, and again after a failure, up to retries times,
 // waiting delay, then twice as long each time; each attempt starts from an empty staging
 // store. The run's context ends the waiting too.
 func runPipeline(ctx context.Context, plan *pipeline.Plan, location string, staging export.Store, retries int, delay time.Duration, log *slog.Logger) error {
 	for attempt := 0; ; attempt++ {
-		err := pipeline.Run(ctx, plan, location)
+		err := runPipelineOnce(ctx, plan, location)
 		if err == nil || attempt == retries || ctx.Err() != nil {
 			if err != nil && attempt > 0 {
 				err = fmt.Errorf("after %d attempts: %w", attempt+1, err)
