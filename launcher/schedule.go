@@ -103,14 +103,14 @@ func jobCommands(app *cli.App) []schedule.Subcommand {
 
 func renderSchedule(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return fmt.Errorf("schedule: unexpected argument %q (to run a job: jetstream schedule run NAME --spec FILE)", c.Args().First())
+		return usageError{fmt.Errorf("schedule: unexpected argument %q (to run a job: jetstream schedule run NAME --spec FILE)", c.Args().First())}
 	}
 	specPath, image := c.String("spec"), c.String("image")
 	switch {
 	case specPath == "":
-		return errors.New("schedule: --spec is required: the job spec file")
+		return usageError{errors.New("schedule: --spec is required: the job spec file")}
 	case image == "":
-		return errors.New("schedule: --image is required: the container image the DAGs' tasks run jetstream in")
+		return usageError{errors.New("schedule: --image is required: the container image the DAGs' tasks run jetstream in")}
 	}
 	spec, err := schedule.Load(specPath, jobCommands(c.App))
 	if err != nil {
@@ -139,7 +139,7 @@ func renderSchedule(c *cli.Context) error {
 func runScheduled(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) == 0 {
-		return errors.New("schedule run: no job name: jetstream schedule run NAME --spec FILE")
+		return usageError{errors.New("schedule run: no job name: jetstream schedule run NAME --spec FILE")}
 	}
 	name := args[0]
 	// urfave/cli stops parsing flags at the first argument: parse those after NAME.
@@ -159,9 +159,9 @@ func runScheduled(c *cli.Context) error {
 	grace := c.Duration("grace-period")
 	switch {
 	case specPath == "":
-		return errors.New("schedule run: --spec is required: the job spec file")
+		return usageError{errors.New("schedule run: --spec is required: the job spec file")}
 	case grace <= 0:
-		return fmt.Errorf("schedule run: --grace-period %s is not positive", grace)
+		return usageError{fmt.Errorf("schedule run: --grace-period %s is not positive", grace)}
 	}
 	spec, err := schedule.Load(specPath, jobCommands(c.App))
 	if err != nil {
