@@ -171,6 +171,23 @@ func TestIntegrationPublishStatistics(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("view rows %q, want %q", got, want)
 	}
+
+	// ListTables names the tables and the view (a rerun finds its experiment's results
+	// this way); dropping a window's table removes it from the list.
+	names, err := c.ListTables(ctx, "mozanalysis")
+	if want := "[statistics_my_exp_week_1 statistics_my_exp_week_2 statistics_my_exp_weekly]"; err != nil || fmt.Sprint(names) != want {
+		t.Errorf("ListTables = %v, %v; want %s", names, err, want)
+	}
+	if err := c.DropTable(ctx, "mozanalysis", "statistics_my_exp_week_2"); err != nil {
+		t.Fatal(err)
+	}
+	names, err = c.ListTables(ctx, "mozanalysis")
+	if want := "[statistics_my_exp_week_1 statistics_my_exp_weekly]"; err != nil || fmt.Sprint(names) != want {
+		t.Errorf("ListTables after a drop = %v, %v; want %s", names, err, want)
+	}
+	if names, err := c.ListTables(ctx, "no_such_dataset"); err != nil || len(names) != 0 {
+		t.Errorf("ListTables of a missing dataset = %v, %v; want none", names, err)
+	}
 }
 
 // Log rows are appended (two loads, both kept), into a dataset and table created on first use.
