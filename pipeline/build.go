@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/jetstream-beam/jetstream/transforms"
@@ -35,13 +36,40 @@ func Analyse(s beam.Scope, cfg transforms.Config, values, pairs beam.PCollection
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option
 // (Prism, in-process, by default), writing tables to the store at location.
 func Run(ctx context.Context, plan *Plan, location string) error {
+	_, err := RunWithStats(ctx, plan, location)
+	return err
+}
+
+// Stats are figures of a finished pipeline, from its metrics.
+type Stats struct {
+	// ClientRows is the number of per-client rows read (-1: the runner reports no metrics,
+	// e.g. a job submitted for a template).
+	ClientRows int64
+}
+
+// RunWithStats is Run, also returning the pipeline's figures.
+func RunWithStats(ctx context.Context, plan *Plan, location string) (Stats, error) {
 	if len(plan.Queries) == 0 {
-		return fmt.Errorf("the plan has nothing to compute")
+		return Stats{}, fmt.Errorf("the plan has nothing to compute")
 	}
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, plan, location)
-	if err := beamx.Run(ctx, p); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	result, err := beamx.RunWithMetrics(ctx, p)
+	if err != nil {
+		return Stats{}, fmt.Errorf("pipeline: %w", err)
 	}
-	return nil
+	stats := Stats{ClientRows: -1}
+	if result == nil {
+		return stats, nil
+	}
+	counters := result.Metrics().Query(func(r metrics.SingleResult) bool {
+		return r.Namespace() == "jetstream" && r.Name() == "client_rows"
+	}).Counters()
+	for i, c := range counters {
+		if i == 0 {
+			stats.ClientRows = 0
+		}
+		stats.ClientRows += c.Result()
+	}
+	return stats, nil
 }

@@ -107,6 +107,10 @@ func (t ReadTask) sql(d warehouse.Dialect) string {
 	return sql
 }
 
+// ClientRows counts the per-client rows read (one per client per query), for the
+// launcher's rows/s figure.
+var ClientRows = beam.NewCounter("jetstream", "client_rows")
+
 type readFn struct{}
 
 func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
@@ -155,7 +159,10 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 	in := make([]bool, len(segments))
 	values := make([]float64, len(columns))
 	present := make([]bool, len(columns))
+	var rows int64
+	defer func() { ClientRows.Inc(ctx, rows) }()
 	err = client.Query(ctx, task.sql(client.Dialect()), func(cols []string, vals []any) error {
+		rows++
 		if len(vals) != metrics+len(columns) {
 			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(columns))
 		}
