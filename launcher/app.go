@@ -4,6 +4,8 @@ package launcher
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -28,9 +30,7 @@ func App() *cli.App {
 		showConfigCommand(),
 	})
 	commands = append(commands, completionCommand())
-	for _, cmd := range commands {
-		cmd.OnUsageError = onUsageError
-	}
+	asUsageErrors(commands)
 	return &cli.App{
 		Name:  "jetstream",
 		Usage: "automated experiment analysis (Jetstream) as one Apache Beam pipeline",
@@ -44,6 +44,50 @@ func App() *cli.App {
 		EnableBashCompletion: true,
 		OnUsageError:         onUsageError,
 		Commands:             commands,
+		// Without an Action, urfave/cli answers an unknown command with its help command's
+		// cli.Exit(…, 3), which exits at once with the partial-failure status.
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError{fmt.Errorf("no command %q (see jetstream --help)", c.Args().First())}
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// asUsageErrors makes every bad command line of the commands and their subcommands a
+// usageError (exit status 2): urfave/cli's complaints about flags (OnUsageError) and its
+// missing required flags, which it reports as plain errors (exit status 1) — the flags'
+// Required is checked by a Before of the command instead.
+func asUsageErrors(cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		cmd.OnUsageError = onUsageError
+		var required []string
+		for _, f := range cmd.Flags {
+			if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
+				required = append(required, f.Names()[0])
+				reflect.ValueOf(f).Elem().FieldByName("Required").SetBool(false)
+			}
+		}
+		if len(required) > 0 {
+			before := cmd.Before
+			cmd.Before = func(c *cli.Context) error {
+				var missing []string
+				for _, name := range required {
+					if !c.IsSet(name) {
+						missing = append(missing, "--"+name)
+					}
+				}
+				if len(missing) > 0 {
+					return usageError{fmt.Errorf("%s: required flags not set: %s", c.Command.FullName(), strings.Join(missing, ", "))}
+				}
+				if before != nil {
+					return before(c)
+				}
+				return nil
+			}
+		}
+		asUsageErrors(cmd.Subcommands)
 	}
 }
 

@@ -46,7 +46,7 @@ func validateConfigCommand() *cli.Command {
 		Flags: []cli.Flag{configRepoFlag(), platformFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
-				return fmt.Errorf("validate-config: no files given")
+				return usageError{fmt.Errorf("validate-config: no files given")}
 			}
 			failed, err := runValidateConfig(c.App.Writer, validateRequest{
 				Files: c.Args().Slice(), Repos: c.StringSlice("config-repo"), Platform: c.String("platform"),
@@ -112,7 +112,7 @@ func showConfigCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("show-config: want one FILE or SLUG, got %d arguments", c.NArg())
+				return usageError{fmt.Errorf("show-config: want one FILE or SLUG, got %d arguments", c.NArg())}
 			}
 			return runShowConfig(c.App.Writer, showRequest{
 				Target: c.Args().First(), Repos: c.StringSlice("config-repo"), Platform: c.String("platform"),

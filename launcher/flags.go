@@ -44,7 +44,7 @@ func analysisFlags() []cli.Flag {
 		&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "base random seed; each cell derives its own seed from it and its identity"},
 		&cli.StringFlag{Name: "sql-output-dir", Usage: "also write every generated query to this folder, named after its table"},
 		&cli.BoolFlag{Name: "statistics-only", Aliases: []string{"stats-only"}, Usage: "recompute the statistics from the metrics tables an earlier run wrote, without running the metric queries"},
-		&cli.IntFlag{Name: "min-clients", Value: DefaultMinClients, Usage: "publish no statistic of a branch, segment and window with fewer clients than this (listed in the metadata instead); 0 publishes all"},
+		&cli.IntFlag{Name: "min-clients", Value: DefaultMinClients, Usage: "publish no statistic of a branch, segment and window with fewer clients than this (listed in suppressions/suppressions_<slug>.json instead); 0 publishes all"},
 		&cli.BoolFlag{Name: "log-to-bigquery", Usage: "also append the run's log rows to the monitoring.logs table of the BigQuery warehouse"},
 		&cli.IntFlag{Name: "parallelism", Usage: "analyse at most this many experiments per pipeline, in successive pipelines (0: all in one)"},
 		&cli.IntFlag{Name: "retries", Usage: "retry a failed pipeline this many times, waiting 30 s, 60 s, … between attempts (the daily DAG passes 2)"},

@@ -107,7 +107,7 @@ func launchCommandWith(settings launchSettings) *cli.Command {
 		Action: func(c *cli.Context) error {
 			req, err := launchRequestFrom(c)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			return launchJob(c, req, settings)
 		},

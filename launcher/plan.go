@@ -39,7 +39,7 @@ func planCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			req, err := planRequestFrom(c)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			return runPlan(c.Context, c.App.Writer, c.App.ErrWriter, req)
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -290,11 +291,15 @@ func publishExperiment(ctx context.Context, ep pipeline.ExperimentPlan, pub publ
 			return err
 		}
 		// Written on every run, even when nothing is suppressed, so that an earlier
-		// run's list does not outlive it.
+		// run's list does not outlive it; a run without a threshold (--min-clients 0)
+		// deletes it.
+		name := "suppressions/" + export.SuppressionsFile(ep.TableSlug)
 		if doc := export.SuppressionsJSON(meta); doc != nil {
-			if err := pub.Store.Put(ctx, "suppressions/"+export.SuppressionsFile(ep.TableSlug), doc); err != nil {
+			if err := pub.Store.Put(ctx, name, doc); err != nil {
 				return err
 			}
+		} else if err := pub.Store.Delete(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 	}
 	since := export.ErrorsSince(pub.Start, ep.Dates.LastEnrollment)

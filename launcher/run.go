@@ -48,6 +48,11 @@ func runCommand() *cli.Command {
 // commandOptions checks the runner flags (setting Beam's options) and reads the options of
 // an analysing command.
 func commandOptions(c *cli.Context) (RunOptions, error) {
+	if c.NArg() > 0 {
+		// urfave/cli stops reading flags at the first argument: `run 2026-12-06 --date …`
+		// would otherwise analyse with every later flag ignored.
+		return RunOptions{}, usageError{fmt.Errorf("%s takes no arguments, got %q (flags after it are not read)", c.Command.Name, c.Args().First())}
+	}
 	if err := applyRunner(c); err != nil {
 		return RunOptions{}, usageError{err}
 	}

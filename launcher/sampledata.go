@@ -31,7 +31,7 @@ func sampleDataCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Int("clients") < 1 {
-				return fmt.Errorf("--clients must be at least 1, got %d", c.Int("clients"))
+				return usageError{fmt.Errorf("--clients must be at least 1, got %d", c.Int("clients"))}
 			}
 			design, err := sampleDesign()
 			if err != nil {
