@@ -88,7 +88,9 @@ func ocBaseline(t *testing.T, config string) []byte {
 func ocReplacePipeline(t *testing.T, run func(ctx context.Context, plan *pipeline.Plan, location string) error) {
 	t.Helper()
 	old := runPipelineOnce
-	runPipelineOnce = run
+	runPipelineOnce = func(ctx context.Context, plan *pipeline.Plan, location string) (pipeline.Stats, error) {
+		return pipeline.Stats{ClientRows: -1}, run(ctx, plan, location)
+	}
 	t.Cleanup(func() { runPipelineOnce = old })
 }
 

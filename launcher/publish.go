@@ -146,15 +146,20 @@ func checkStaged(ctx context.Context, plan *pipeline.Plan, staging export.Store,
 	return nil
 }
 
-// runPipelineOnce runs a plan's pipeline: pipeline.Run, replaced by tests of the retries.
-var runPipelineOnce = pipeline.Run
+// runPipelineOnce runs a plan's pipeline: pipeline.RunWithStats, replaced by tests of the
+// retries.
+var runPipelineOnce = pipeline.RunWithStats
 
 // runPipeline runs the plan's pipeline, and again after a failure, up to retries times,
 // waiting delay, then twice as long each time; each attempt starts from an empty staging
 // store. The run's context ends the waiting too.
 func runPipeline(ctx context.Context, plan *pipeline.Plan, location string, staging export.Store, retries int, delay time.Duration, log *slog.Logger) error {
 	for attempt := 0; ; attempt++ {
-		err := runPipelineOnce(ctx, plan, location)
+		start := time.Now()
+		stats, err := runPipelineOnce(ctx, plan, location)
+		if err == nil {
+			logPipelineStats(log, stats, time.Since(start))
+		}
 		if err == nil || attempt == retries || ctx.Err() != nil {
 			if err != nil && attempt > 0 {
 				err = fmt.Errorf("after %d attempts: %w", attempt+1, err)
@@ -178,6 +183,18 @@ func runPipeline(ctx context.Context, plan *pipeline.Plan, location string, stag
 			return fmt.Errorf("clearing the staging store for a retry: %w", err)
 		}
 	}
+}
+
+// logPipelineStats logs how long a pipeline took and how fast it read per-client rows.
+func logPipelineStats(log *slog.Logger, stats pipeline.Stats, took time.Duration) {
+	args := []any{"seconds", took.Round(time.Millisecond).Seconds()}
+	if stats.ClientRows >= 0 {
+		args = append(args, "client_rows", stats.ClientRows)
+		if took > 0 {
+			args = append(args, "rows_per_second", int64(float64(stats.ClientRows)/took.Seconds()))
+		}
+	}
+	log.Info("pipeline finished", args...)
 }
 
 // guard checks a staged table before it is moved into place: statistics tables lose the
