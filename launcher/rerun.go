@@ -28,7 +28,8 @@ func rerunCommand() *cli.Command {
 		ArgsUsage: " ",
 		Description: "Deletes the statistics and metrics tables (and, with --recreate-enrollments, the\n" +
 			"enrollments table) of each experiment, then analyses every date from its start to its\n" +
-			"end, or to yesterday while it is live — Jetstream's rerun.\n\n" +
+			"end, or to yesterday while it is live — Jetstream's rerun. With --statistics-only the\n" +
+			"metrics tables are kept and the statistics computed from them again.\n\n" +
 			"Examples:\n" +
 			"  jetstream rerun --experimenter-url https://experimenter.services.mozilla.com \\\n" +
 			"      --experiment-slug my-experiment --warehouse bigquery:moz-fx-data-experiments\n" +
@@ -92,11 +93,12 @@ func rerunConfigChangedCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "rerun-config-changed",
 		Usage: "rerun the experiments whose resolved config changed since they were last analysed",
-		Description: "Each analysis records the hash of the experiment's resolved config (its own TOML\n" +
-			"merged with the platform defaults, outcomes and definitions) in the table\n" +
-			"<dataset>.config_<slug>. This command resolves every experiment that has such a record\n" +
-			"again and reruns (as `jetstream rerun`) those whose hash differs. The daily DAG runs it\n" +
-			"after the daily run.\n\n" +
+		Description: "An experiment's first analysis, and each rerun, records the hash of its resolved config\n" +
+			"(its own TOML merged with the platform defaults, outcomes and definitions) in the table\n" +
+			"<dataset>.config_<slug>; the daily run and backfills keep the record, as the experiment's\n" +
+			"other results are still the recorded config's. This command resolves every experiment\n" +
+			"that has such a record again and reruns (as `jetstream rerun`) those whose hash differs.\n" +
+			"The daily DAG runs it after the daily run.\n\n" +
 			"Example:\n" +
 			"  jetstream rerun-config-changed --experimenter-url https://experimenter.services.mozilla.com \\\n" +
 			"      --warehouse bigquery:moz-fx-data-experiments --bucket gs://mozanalysis\n\n" +
@@ -191,9 +193,21 @@ func configHash(a *configs.Analysis) (string, error) {
 }
 
 // recordConfigs records, for every analysed experiment, the hash of the config it was
-// analysed with and when.
-func recordConfigs(ctx context.Context, client warehouse.Client, dataset string, plan *pipeline.Plan, now time.Time) error {
+// analysed with and when — on its first analysis, and on a rerun (rerun true), which
+// replaces all its results. Another run (the daily run, a backfill) keeps the record: its
+// results of other dates are still those of the recorded config, so that a config changed
+// since is still seen as changed by rerun-config-changed, though this run used it.
+func recordConfigs(ctx context.Context, client warehouse.Client, dataset string, plan *pipeline.Plan, now time.Time, rerun bool) error {
 	for _, ep := range plan.Experiments {
+		if !rerun {
+			_, recorded, err := recordedConfig(ctx, client, dataset, ep.Analysis.Slug)
+			if err != nil {
+				return err
+			}
+			if recorded {
+				continue
+			}
+		}
 		hash, err := configHash(ep.Analysis)
 		if err != nil {
 			return err
@@ -244,7 +258,8 @@ func resultTables(tableSlug string) *regexp.Regexp {
 // deleteResults deletes, before a rerun, the results of every experiment of the plan: its
 // tables and views in the warehouse and its statistics tables in the output folder, so
 // that no window from an earlier config survives. Enrollments tables are left to
-// --recreate-enrollments.
+// --recreate-enrollments, and with --statistics-only the metrics tables, which the rerun
+// computes the statistics from, are kept.
 func deleteResults(ctx context.Context, client warehouse.Client, plan *pipeline.Plan, o RunOptions, log *slog.Logger) error {
 	tables, err := client.ListTables(ctx, o.Dataset)
 	if err != nil {
@@ -254,7 +269,8 @@ func deleteResults(ctx context.Context, client warehouse.Client, plan *pipeline.
 		pattern := resultTables(ep.TableSlug)
 		deleted := 0
 		for _, t := range tables {
-			if !pattern.MatchString(t) {
+			m := pattern.FindStringSubmatch(t)
+			if m == nil || (o.StatisticsOnly && m[2] != "") { // m[2]: the basis of a metrics table
 				continue
 			}
 			if err := client.DropTable(ctx, o.Dataset, t); err != nil {

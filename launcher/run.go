@@ -234,7 +234,7 @@ func run(ctx context.Context, o RunOptions, out io.Writer) error {
 	if err != nil && len(analysed.Experiments) == 0 {
 		return err
 	}
-	if err := recordConfigs(ctx, client, o.Dataset, analysed, o.Now); err != nil {
+	if err := recordConfigs(ctx, client, o.Dataset, analysed, o.Now, o.Rerun); err != nil {
 		return err
 	}
 	if err := summarise(out, analysed, o); err != nil {
