@@ -26,6 +26,7 @@ func App() *cli.App {
 		planCommand(),
 		sampleDataCommand(),
 		statisticsCommand(),
+		simulateCommand(),
 		validateConfigCommand(),
 		showConfigCommand(),
 	})

@@ -81,6 +81,7 @@ var ocCommandsWant = []ocCommandWant{
 	{"plan", "jetstream plan [command options]", false},
 	{"sample-data", "jetstream sample-data [command options]", false},
 	{"statistics", "jetstream statistics [command options]", false},
+	{"simulate", "jetstream simulate [command options]", true},
 	{"validate-config", "jetstream validate-config [command options] FILE...", false},
 	{"show-config", "jetstream show-config [command options] FILE|SLUG", false},
 	{"completion", "jetstream completion [command options] bash|zsh", true},
