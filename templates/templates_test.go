@@ -117,8 +117,15 @@ func TestDockerfileMatchesMakefile(t *testing.T) {
 		t.Fatal("make is needed to read the Makefile's flex-template-binary target (`.ci/run` installs it)")
 	}
 	// -n prints the commands without running them (the target is phony, so it always has one).
-	cmd := exec.Command(makeBin, "-n", "-f", "Makefile", "GO=go", "flex-template-binary")
+	cmd := exec.Command(makeBin, "-n", "--no-print-directory", "-f", "Makefile", "GO=go", "flex-template-binary")
 	cmd.Dir = ".."
+	// Under `make test` this is a sub-make: without its parent's variables it prints only
+	// the target's command (no "Entering directory" lines).
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "MAKEFLAGS" && name != "MFLAGS" && name != "MAKELEVEL" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make -n flex-template-binary: %v\n%s", err, out)
