@@ -62,22 +62,15 @@ func EnsureEnrollments(ctx context.Context, o RunOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, ep := range plan.Experiments {
-		table := ep.Enrollments.TableName()
-		if o.RecreateEnrollments {
-			if err := client.DropTable(ctx, o.Dataset, table); err != nil {
-				return err
-			}
-		}
-		created, err := ep.Enrollments.Ensure(ctx, client, o.Dataset, o.Now)
-		if err != nil {
-			return fmt.Errorf("experiment %q: %w", ep.Analysis.Slug, err)
-		}
+	show := func(table string, written bool) {
 		state := "exists"
-		if created {
+		if written {
 			state = "written"
 		}
-		fmt.Fprintf(out, "%s.%s: %s\n", o.Dataset, table, state)
+		fmt.Fprintf(out, "%s: %s\n", table, state)
+	}
+	if err := ensureEnrollments(ctx, client, plan, o, o.logger(), show); err != nil {
+		return err
 	}
 	return failures(plan)
 }

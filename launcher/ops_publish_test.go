@@ -658,7 +658,7 @@ func TestOpsCLIPublishOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ensureEnrollments(ctx, client, plan, o, discardLogger); err != nil {
+	if err := ensureEnrollments(ctx, client, plan, o, discardLogger, nil); err != nil {
 		t.Fatal(err)
 	}
 	staging := t.TempDir()

@@ -215,7 +215,7 @@ func run(ctx context.Context, o RunOptions, out io.Writer) error {
 		}
 	}
 	if !o.PublishOnly {
-		if err := ensureEnrollments(ctx, client, plan, o, log); err != nil {
+		if err := ensureEnrollments(ctx, client, plan, o, log, nil); err != nil {
 			return err
 		}
 	}
@@ -248,8 +248,10 @@ func run(ctx context.Context, o RunOptions, out io.Writer) error {
 }
 
 // ensureEnrollments writes the enrollments table of every experiment of the plan unless it
-// exists (after dropping it, with --recreate-enrollments).
-func ensureEnrollments(ctx context.Context, client warehouse.Client, plan *pipeline.Plan, o RunOptions, log *slog.Logger) error {
+// exists (after dropping it, with --recreate-enrollments); show, when not nil, is told
+// each table and whether it was written.
+func ensureEnrollments(ctx context.Context, client warehouse.Client, plan *pipeline.Plan, o RunOptions, log *slog.Logger,
+	show func(table string, written bool)) error {
 	for _, ep := range plan.Experiments {
 		table := ep.Enrollments.TableName()
 		if o.RecreateEnrollments {
@@ -262,6 +264,9 @@ func ensureEnrollments(ctx context.Context, client warehouse.Client, plan *pipel
 			return fmt.Errorf("experiment %q: %w", ep.Analysis.Slug, err)
 		}
 		log.Info("enrollments", "experiment", ep.Analysis.Slug, "table", o.Dataset+"."+table, "written", created)
+		if show != nil {
+			show(o.Dataset+"."+table, created)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jetstream-beam/jetstream/configs"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -490,39 +491,14 @@ func flagName(arg string) (string, bool) {
 	return name, true
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest of candidates within two edits.
+// suggest returns ` (did you mean "x"?)` for the candidate that configs.Closest finds a
+// likely typo of got (the config validator's rule), else "".
 func suggest(got string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(got, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
+	best := configs.Closest(got, candidates)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein distance between a and b (bytes).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // keyLines maps every dotted key path of a TOML document (tables and keys, and every prefix
