@@ -18,14 +18,20 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: cloudLoggingFields}))
 }
 
-// isTerminal tells whether w is a character device (a terminal), not a file or a pipe.
+// isTerminal tells whether w is a character device (a terminal), not a file, a pipe or
+// /dev/null.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	if err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	// /dev/null is a character device too, but nobody reads it.
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(info, null)
 }
 
 func dropTime(groups []string, a slog.Attr) slog.Attr {

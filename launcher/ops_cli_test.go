@@ -583,6 +583,14 @@ func TestOpsCLILogger(t *testing.T) {
 	if isTerminal(f) {
 		t.Error("isTerminal(a regular file) = true")
 	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if isTerminal(null) {
+		t.Error("isTerminal(/dev/null) = true: a character device, but not a terminal")
+	}
 	log := newLogger(&buf)
 	before := time.Now()
 	log.Debug("not shown")
