@@ -6,7 +6,7 @@ CLIENTS ?= 20000
 SEED    ?= 1
 OUTPUT  ?= out
 
-.PHONY: run test test-integration build worker dataflow-dryrun bench sample clean
+.PHONY: run test test-integration build worker dataflow-dryrun bench bench-e2e sample clean
 
 ## run: analyse the bundled sample experiment (generates the sample warehouse first if absent)
 run: build
@@ -86,9 +86,18 @@ sample: build
 	rm -rf $(SAMPLE)
 	$(BIN) sample-data --clients $(CLIENTS) --seed $(SEED) --out $(SAMPLE)
 
-## bench: benchmarks (figures printed, nothing asserted)
+## bench: benchmarks (figures printed, nothing asserted); the end-to-end one at scale is `make bench-e2e`
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# The end-to-end benchmark (launcher/bench_e2e_test.go): the local analysis (DuckDB + Prism)
+# of week 1 and overall on a sample warehouse of CLIENTS_BENCH clients, generated once into
+# $(HOME)/.cache/jetstream/bench-<clients>-seed<seed>/; prints one table of the stages.
+CLIENTS_BENCH ?= 1000000
+
+## bench-e2e: the end-to-end benchmark at CLIENTS_BENCH clients (figures printed, nothing asserted)
+bench-e2e:
+	JETSTREAM_BENCH_E2E=1 JETSTREAM_BENCH_CLIENTS=$(CLIENTS_BENCH) JETSTREAM_BENCH_SEED=$(SEED) $(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -timeout 0 ./launcher/
 
 clean:
 	rm -rf bin $(OUTPUT)
