@@ -41,6 +41,7 @@ import (
 //	JETSTREAM_BENCH_CACHE    folder of the generated warehouses (default
 //	                         $HOME/.cache/jetstream); each is kept in bench-<clients>-seed<seed>/
 //	                         and generated once (the generation is not part of the timings)
+//	JETSTREAM_BENCH_OUTPUT   keep the run's output in this folder (default: a temporary one)
 //
 // The stages come from the run's log lines (planning, planned, enrollments, pipeline,
 // pipeline finished, published), timed as they are written:
@@ -90,7 +91,10 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		out := b.TempDir()
+		out := os.Getenv("JETSTREAM_BENCH_OUTPUT")
+		if out == "" {
+			out = b.TempDir()
+		}
 		resetPeakRSS()
 		var all []benchStage
 		var total time.Duration
