@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,9 @@ import (
 //
 // Peak RSS per stage is the largest VmRSS sampled every 50 ms during it; the run's peak is
 // VmHWM (reset through /proc/self/clear_refs before the first run), which includes the
-// test binary, DuckDB's memory and Prism, all in this process.
+// test binary, DuckDB's memory and Prism, all in this process. "of which Go" is the largest
+// memory the Go runtime held in the stage (runtime/metrics, sampled likewise): the rest of
+// the RSS is DuckDB's (C) memory.
 //
 // The plain-Go reference of the statistics stage lives in the pipeline package's test
 // (BenchmarkStatisticsPipeline, pipeline/bench_statistics_test.go), which this package
@@ -120,11 +123,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 				stages[i].run = r.name
 			}
 			all = append(all, stages...)
-			all = append(all, benchStage{run: r.name, name: "total", took: took, rows: rec.clientRows, peakKiB: maxPeak(stages)})
+			rss, goMem := maxPeak(stages)
+			all = append(all, benchStage{run: r.name, name: "total", took: took, rows: rec.clientRows, peakKiB: rss, goPeakKiB: goMem})
 		}
 		b.StopTimer()
 		hwm := procStatusKiB("VmHWM")
-		all = append(all, benchStage{run: "both", name: "total", took: total, rows: rows, peakKiB: hwm})
+		_, goMem := maxPeak(all)
+		all = append(all, benchStage{run: "both", name: "total", took: total, rows: rows, peakKiB: hwm, goPeakKiB: goMem})
 		printStages(os.Stdout, clients, all, hwm)
 		b.ReportMetric(total.Seconds(), "total-s")
 		b.ReportMetric(float64(hwm)/1024, "peak-MiB")
@@ -178,20 +183,21 @@ type benchStage struct {
 	took      time.Duration
 	rows      int64 // client rows read (pipeline and totals), 0 otherwise
 	peakKiB   int64
+	goPeakKiB int64 // the largest memory the Go runtime held (the rest of the RSS is DuckDB's, C)
 }
 
 // stageRecorder is the run's log: it keeps the lines, and starts a stage at each of the
 // launcher's stage lines as it is written, while a sampler records the largest VmRSS of
 // the current stage.
 type stageRecorder struct {
-	mu         sync.Mutex
-	log        bytes.Buffer
-	stages     []benchStage
-	current    string
-	started    time.Time
-	peak       int64
-	clientRows int64
-	stop, done chan struct{}
+	mu           sync.Mutex
+	log          bytes.Buffer
+	stages       []benchStage
+	current      string
+	started      time.Time
+	peak, goPeak int64
+	clientRows   int64
+	stop, done   chan struct{}
 }
 
 // stageAfter names the stage a log line starts.
@@ -218,9 +224,9 @@ func (r *stageRecorder) begin(now time.Time) {
 			case <-r.stop:
 				return
 			case <-tick.C:
-				rss := procStatusKiB("VmRSS")
+				rss, goMem := procStatusKiB("VmRSS"), goRuntimeKiB()
 				r.mu.Lock()
-				r.peak = max(r.peak, rss)
+				r.peak, r.goPeak = max(r.peak, rss), max(r.goPeak, goMem)
 				r.mu.Unlock()
 			}
 		}
@@ -229,12 +235,12 @@ func (r *stageRecorder) begin(now time.Time) {
 
 // switchTo ends the current stage at now and starts name; r.mu is held.
 func (r *stageRecorder) switchTo(name string, now time.Time) {
-	r.peak = max(r.peak, procStatusKiB("VmRSS"))
+	r.peak, r.goPeak = max(r.peak, procStatusKiB("VmRSS")), max(r.goPeak, goRuntimeKiB())
 	if r.current == name {
 		return // a second enrollments line: the same stage goes on
 	}
-	r.stages = append(r.stages, benchStage{name: r.current, took: now.Sub(r.started), peakKiB: r.peak})
-	r.current, r.started, r.peak = name, now, 0
+	r.stages = append(r.stages, benchStage{name: r.current, took: now.Sub(r.started), peakKiB: r.peak, goPeakKiB: r.goPeak})
+	r.current, r.started, r.peak, r.goPeak = name, now, 0, 0
 }
 
 func (r *stageRecorder) end(now time.Time) []benchStage {
@@ -271,12 +277,22 @@ func (r *stageRecorder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func maxPeak(stages []benchStage) int64 {
-	var m int64
+func maxPeak(stages []benchStage) (rss, goMem int64) {
 	for _, s := range stages {
-		m = max(m, s.peakKiB)
+		rss, goMem = max(rss, s.peakKiB), max(goMem, s.goPeakKiB)
 	}
-	return m
+	return rss, goMem
+}
+
+var goMemorySamples = []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+
+// goRuntimeKiB is the memory the Go runtime has mapped and not returned to the system,
+// read without stopping the world.
+func goRuntimeKiB() int64 {
+	s := make([]metrics.Sample, len(goMemorySamples))
+	copy(s, goMemorySamples)
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64()-s[1].Value.Uint64()) / 1024
 }
 
 // procStatusKiB reads a field of /proc/self/status in KiB (0 when unavailable).
@@ -302,7 +318,7 @@ func resetPeakRSS() {
 func printStages(w io.Writer, clients int, stages []benchStage, hwm int64) {
 	fmt.Fprintf(w, "\nend-to-end, %d clients (load average %s)\n", clients, loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tstage\twall s\tclient rows\trows/s\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "run\tstage\twall s\tclient rows\trows/s\tpeak RSS MiB\tof which Go MiB\t")
 	for _, s := range stages {
 		if s.name == "start" || s.name == "" {
 			continue
@@ -312,7 +328,8 @@ func printStages(w io.Writer, clients int, stages []benchStage, hwm int64) {
 			rows = strconv.FormatInt(s.rows, 10)
 			rate = strconv.FormatInt(int64(float64(s.rows)/s.took.Seconds()), 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%.0f\t\n", s.run, s.name, s.took.Seconds(), rows, rate, float64(s.peakKiB)/1024)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%.0f\t%.0f\t\n", s.run, s.name, s.took.Seconds(), rows, rate,
+			float64(s.peakKiB)/1024, float64(s.goPeakKiB)/1024)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "peak RSS of the process (VmHWM): %.0f MiB\n", float64(hwm)/1024)
