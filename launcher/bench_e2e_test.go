@@ -56,6 +56,10 @@ import (
 //	publish      pipeline finished → published: tables moved into place, JSON documents
 //	finish       published → Run's return: config records and the summary
 //
+// Each analysis is then run again with StatisticsOnly (reading the metrics tables it wrote):
+// its pipeline is read + combine/bootstrap + stage, and the difference of the two pipelines
+// estimates the metrics SQL. The "week 1 + overall" total counts the analyses only.
+//
 // Peak RSS per stage is the largest VmRSS sampled every 50 ms during it; the run's peak is
 // VmHWM (reset through /proc/self/clear_refs before the first run), which includes the
 // test binary, DuckDB's memory and Prism, all in this process. "of which Go" is the largest
@@ -84,13 +88,20 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err := os.WriteFile(config, cfg, 0o644); err != nil {
 		b.Fatal(err)
 	}
+	// Each analysis is followed by its statistics-only rerun, which reads the metrics tables
+	// the analysis wrote instead of running their queries: the difference of the two
+	// pipelines is the metrics SQL.
+	week1, overall := time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)
 	runs := []struct {
-		name   string
-		date   time.Time
-		period configs.Period
+		name      string
+		date      time.Time
+		period    configs.Period
+		statsOnly bool
 	}{
-		{"week 1", time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC), configs.Week},
-		{"overall", time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC), configs.Overall},
+		{"week 1", week1, configs.Week, false},
+		{"week 1 stats-only", week1, configs.Week, true},
+		{"overall", overall, configs.Overall, false},
+		{"overall stats-only", overall, configs.Overall, true},
 	}
 	b.ResetTimer()
 	for range b.N {
@@ -102,11 +113,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 		var all []benchStage
 		var total time.Duration
 		var rows int64
+		var derived []benchStage
+		pipelineTook := map[string]time.Duration{}
 		for _, r := range runs {
 			rec := newStageRecorder()
 			o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile),
 				Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: r.date, To: r.date,
-				Periods: []configs.Period{r.period}, Output: out, ReadParts: 1, RecreateEnrollments: true,
+				Periods: []configs.Period{r.period}, Output: out, ReadParts: 1, RecreateEnrollments: !r.statsOnly, StatisticsOnly: r.statsOnly,
 				Now: time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC), Log: newLogger(rec)}
 			start := time.Now()
 			rec.begin(start)
@@ -117,10 +130,20 @@ func BenchmarkEndToEnd(b *testing.B) {
 				b.Fatalf("%s: %v\n%s\n%s", r.name, err, summary.String(), rec.log.String())
 			}
 			took := time.Since(start)
-			total += took
-			rows += rec.clientRows
+			if !r.statsOnly {
+				total += took
+				rows += rec.clientRows
+			}
 			for i := range stages {
 				stages[i].run = r.name
+				if strings.HasPrefix(stages[i].name, "pipeline") {
+					pipelineTook[r.name] = stages[i].took
+				}
+			}
+			if r.statsOnly {
+				full := strings.TrimSuffix(r.name, " stats-only")
+				derived = append(derived, benchStage{run: full, name: "≈ SQL metrics (pipeline − stats-only pipeline)",
+					took: pipelineTook[full] - pipelineTook[r.name]})
 			}
 			all = append(all, stages...)
 			rss, goMem := maxPeak(stages)
@@ -129,7 +152,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.StopTimer()
 		hwm := procStatusKiB("VmHWM")
 		_, goMem := maxPeak(all)
-		all = append(all, benchStage{run: "both", name: "total", took: total, rows: rows, peakKiB: hwm, goPeakKiB: goMem})
+		all = append(all, benchStage{run: "week 1 + overall", name: "total", took: total, rows: rows, peakKiB: hwm, goPeakKiB: goMem})
+		all = append(all, derived...)
 		printStages(os.Stdout, clients, all, hwm)
 		b.ReportMetric(total.Seconds(), "total-s")
 		b.ReportMetric(float64(hwm)/1024, "peak-MiB")
@@ -328,8 +352,11 @@ func printStages(w io.Writer, clients int, stages []benchStage, hwm int64) {
 			rows = strconv.FormatInt(s.rows, 10)
 			rate = strconv.FormatInt(int64(float64(s.rows)/s.took.Seconds()), 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%.0f\t%.0f\t\n", s.run, s.name, s.took.Seconds(), rows, rate,
-			float64(s.peakKiB)/1024, float64(s.goPeakKiB)/1024)
+		rss, goMem := "", ""
+		if s.peakKiB > 0 {
+			rss, goMem = fmt.Sprintf("%.0f", float64(s.peakKiB)/1024), fmt.Sprintf("%.0f", float64(s.goPeakKiB)/1024)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t\n", s.run, s.name, s.took.Seconds(), rows, rate, rss, goMem)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "peak RSS of the process (VmHWM): %.0f MiB\n", float64(hwm)/1024)
