@@ -180,11 +180,18 @@ func parseDate(flag, s string) (time.Time, error) {
 func withEnvironment(cmds []*cli.Command) []*cli.Command {
 	for _, cmd := range cmds {
 		for _, f := range cmd.Flags {
-			setEnvVar(f, "JETSTREAM_"+strings.ToUpper(strings.ReplaceAll(f.Names()[0], "-", "_")))
+			setEnvVar(f, envVars(f.Names()[0])[0])
 		}
 		withEnvironment(cmd.Subcommands)
 	}
 	return cmds
+}
+
+// envVars is the environment variable of the flag --name: JETSTREAM_<NAME>, e.g.
+// JETSTREAM_DATASET_ID for --dataset-id. Commands built outside App (tests, the flags
+// urfave/cli parses on its own) name it with this too.
+func envVars(name string) []string {
+	return []string{"JETSTREAM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
 }
 
 // setEnvVar sets the flag's EnvVars (a field every urfave/cli flag type has) unless the

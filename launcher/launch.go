@@ -58,11 +58,6 @@ func exponentialDelay(first, max time.Duration) func(retry int) time.Duration {
 	}
 }
 
-// launchEnv is the environment variable of a launch flag: JETSTREAM_<NAME>.
-func launchEnv(name string) []string {
-	return []string{"JETSTREAM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
-}
-
 // The categories the launch flags are listed under in the help.
 const (
 	launchCategory    = "Launch"
@@ -142,34 +137,34 @@ func launchFlags() []cli.Flag {
 // launchOwnFlags are the flags of the launch itself, each also read from JETSTREAM_<NAME>.
 func launchOwnFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "template-path", EnvVars: launchEnv("template-path"), Category: launchCategory,
+		&cli.StringFlag{Name: "template-path", EnvVars: envVars("template-path"), Category: launchCategory,
 			Usage: "gs://BUCKET/PATH of the Flex Template's spec file (required)"},
-		&cli.StringFlag{Name: "project-id", EnvVars: launchEnv("project-id"), Category: launchCategory,
+		&cli.StringFlag{Name: "project-id", EnvVars: envVars("project-id"), Category: launchCategory,
 			Usage: "Google Cloud project the job runs in (required)"},
-		&cli.StringFlag{Name: "region", EnvVars: launchEnv("region"), Category: launchCategory,
+		&cli.StringFlag{Name: "region", EnvVars: envVars("region"), Category: launchCategory,
 			Usage: "Dataflow region, e.g. us-central1 (required)"},
-		&cli.StringFlag{Name: "job-name", EnvVars: launchEnv("job-name"), Category: launchCategory,
+		&cli.StringFlag{Name: "job-name", EnvVars: envVars("job-name"), Category: launchCategory,
 			Usage: "the Dataflow job's name, [a-z]([-a-z0-9]*[a-z0-9])? (default: jetstream-<--date>)"},
-		&cli.StringFlag{Name: "service-account-email", EnvVars: launchEnv("service-account-email"), Category: launchCategory,
+		&cli.StringFlag{Name: "service-account-email", EnvVars: envVars("service-account-email"), Category: launchCategory,
 			Usage: "service account the job runs as (default: the project's Compute Engine default one)"},
-		&cli.IntFlag{Name: "max-workers", EnvVars: launchEnv("max-workers"), Category: launchCategory, DefaultText: "Dataflow's",
+		&cli.IntFlag{Name: "max-workers", EnvVars: envVars("max-workers"), Category: launchCategory, DefaultText: "Dataflow's",
 			Usage: "at most this many workers, 1 to 1000"},
-		&cli.StringFlag{Name: "temp-location", EnvVars: launchEnv("temp-location"), Category: launchCategory,
+		&cli.StringFlag{Name: "temp-location", EnvVars: envVars("temp-location"), Category: launchCategory,
 			Usage: "gs://BUCKET/PATH for the job's temporary files (default: the template's, else Dataflow's)"},
-		&cli.StringFlag{Name: "staging-location", EnvVars: launchEnv("staging-location"), Category: launchCategory,
+		&cli.StringFlag{Name: "staging-location", EnvVars: envVars("staging-location"), Category: launchCategory,
 			Usage: "gs://BUCKET/PATH for the job's staged files (default: the template's, else Dataflow's)"},
-		&cli.BoolFlag{Name: "wait", EnvVars: launchEnv("wait"), Category: launchCategory,
+		&cli.BoolFlag{Name: "wait", EnvVars: envVars("wait"), Category: launchCategory,
 			Usage: "follow the job until it ends; fail unless it ends JOB_STATE_DONE"},
-		&cli.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, EnvVars: launchEnv("poll-interval"), Category: launchCategory,
+		&cli.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, EnvVars: envVars("poll-interval"), Category: launchCategory,
 			Usage: "with --wait: how often the job's state is read"},
-		&cli.DurationFlag{Name: "timeout", EnvVars: launchEnv("timeout"), Category: launchCategory, DefaultText: "none",
+		&cli.DurationFlag{Name: "timeout", EnvVars: envVars("timeout"), Category: launchCategory, DefaultText: "none",
 			Usage: "the job's time limit, e.g. 6h: sent as the run's timeout parameter (the run gives up after it), " +
 				"and with --wait the job is cancelled when it passes"},
-		&cli.StringFlag{Name: "dataflow-endpoint", EnvVars: launchEnv("dataflow-endpoint"), Category: launchCategory,
+		&cli.StringFlag{Name: "dataflow-endpoint", EnvVars: envVars("dataflow-endpoint"), Category: launchCategory,
 			Usage: "Dataflow API base URL, without credentials (tests, private endpoints; default: Google's, with application default credentials)"},
-		&cli.BoolFlag{Name: "validate-only", EnvVars: launchEnv("validate-only"), Category: launchCategory,
+		&cli.BoolFlag{Name: "validate-only", EnvVars: envVars("validate-only"), Category: launchCategory,
 			Usage: "have Dataflow validate the launch request without starting a job"},
-		&cli.GenericFlag{Name: "parameter", Value: &parameterList{}, EnvVars: launchEnv("parameter"), Category: parameterCategory,
+		&cli.GenericFlag{Name: "parameter", Value: &parameterList{}, EnvVars: envVars("parameter"), Category: parameterCategory,
 			Usage: "NAME=VALUE: a template parameter that has no flag of its own (repeatable; the value may hold commas)"},
 	}
 }

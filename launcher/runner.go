@@ -37,23 +37,20 @@ const (
 // JETSTREAM_<NAME>, e.g. JETSTREAM_PROJECT_ID. They are new flags each time: urfave/cli
 // keeps a value read from the environment in the flag itself.
 func newRunnerFlags() []cli.Flag {
-	env := func(name string) []string {
-		return []string{"JETSTREAM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
-	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "runner", Value: runnerPrism, EnvVars: env("runner"),
+		&cli.StringFlag{Name: "runner", Value: runnerPrism, EnvVars: envVars("runner"),
 			Usage: "where the pipeline runs: prism (in this process) or dataflow (Google Cloud Dataflow, with --results-staging gs://…)"},
-		&cli.StringFlag{Name: "project-id", EnvVars: env("project-id"),
+		&cli.StringFlag{Name: "project-id", EnvVars: envVars("project-id"),
 			Usage: "Google Cloud project of the Dataflow job (--runner dataflow)"},
-		&cli.StringFlag{Name: "region", EnvVars: env("region"),
+		&cli.StringFlag{Name: "region", EnvVars: envVars("region"),
 			Usage: "Dataflow region, e.g. us-central1 (--runner dataflow)"},
-		&cli.StringFlag{Name: "temp-location", EnvVars: env("temp-location"),
+		&cli.StringFlag{Name: "temp-location", EnvVars: envVars("temp-location"),
 			Usage: "gs://BUCKET/PATH for the Dataflow job's temporary files (--runner dataflow)"},
-		&cli.StringFlag{Name: "staging-location", EnvVars: env("staging-location"),
+		&cli.StringFlag{Name: "staging-location", EnvVars: envVars("staging-location"),
 			Usage: "gs://BUCKET/PATH where the worker binary and the pipeline are staged (--runner dataflow; default: <temp-location>/staging)"},
-		&cli.StringFlag{Name: "worker-binary", EnvVars: env("worker-binary"),
+		&cli.StringFlag{Name: "worker-binary", EnvVars: envVars("worker-binary"),
 			Usage: "the static linux/amd64 jetstream binary Dataflow workers run, e.g. bin/jetstream-worker (built by make worker) (--runner dataflow)"},
-		&cli.BoolFlag{Name: "dry-run", EnvVars: env("dry-run"),
+		&cli.BoolFlag{Name: "dry-run", EnvVars: envVars("dry-run"),
 			Usage: "write nothing: print the plan and dry-run every query (BigQuery's dry run, DuckDB's EXPLAIN); with --runner dataflow, also translate the pipeline into a Dataflow job and print it, without submitting it (needs no Google credentials)"},
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -23,9 +22,6 @@ const timeoutExitCode = 124
 // scheduleCommand is `jetstream schedule`: it renders the Airflow DAGs of a job spec, and
 // (`schedule run`) runs one job of it with its timeout. See package schedule.
 func scheduleCommand() *cli.Command {
-	env := func(name string) []string {
-		return []string{"JETSTREAM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
-	}
 	specUsage := "job spec, a TOML file of [jobs.NAME] tables (see schedule/README.md)"
 	return &cli.Command{
 		Name:  "schedule",
@@ -48,13 +44,13 @@ func scheduleCommand() *cli.Command {
 			"and as --output when it is a folder. `schedule run` exits with the job's exit status, or\n" +
 			"124 when the job timed out.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "spec", EnvVars: env("spec"), Usage: specUsage},
-			&cli.StringFlag{Name: "out", EnvVars: env("out"), Usage: "write the DAG file here, atomically (default: standard output)"},
-			&cli.StringFlag{Name: "image", EnvVars: env("image"), Usage: "container image the DAGs' tasks run, holding the jetstream binary and the spec (required)"},
-			&cli.StringFlag{Name: "namespace", Value: "default", EnvVars: env("namespace"), Usage: "Kubernetes namespace of the tasks' pods"},
-			&cli.StringFlag{Name: "spec-in-image", EnvVars: env("spec-in-image"), Usage: "path of the job spec inside the image, given to `schedule run` (default: --spec as given)"},
-			&cli.StringFlag{Name: "binary-in-image", Value: "jetstream", EnvVars: env("binary-in-image"), Usage: "the jetstream binary inside the image: a path, or a name on its PATH (the Flex Template image has /template/jetstream)"},
-			&cli.StringFlag{Name: "service-account", EnvVars: env("service-account"), Usage: "Kubernetes service account of the tasks' pods, bound to a Google service account for BigQuery and GCS (default: the namespace's default)"},
+			&cli.StringFlag{Name: "spec", EnvVars: envVars("spec"), Usage: specUsage},
+			&cli.StringFlag{Name: "out", EnvVars: envVars("out"), Usage: "write the DAG file here, atomically (default: standard output)"},
+			&cli.StringFlag{Name: "image", EnvVars: envVars("image"), Usage: "container image the DAGs' tasks run, holding the jetstream binary and the spec (required)"},
+			&cli.StringFlag{Name: "namespace", Value: "default", EnvVars: envVars("namespace"), Usage: "Kubernetes namespace of the tasks' pods"},
+			&cli.StringFlag{Name: "spec-in-image", EnvVars: envVars("spec-in-image"), Usage: "path of the job spec inside the image, given to `schedule run` (default: --spec as given)"},
+			&cli.StringFlag{Name: "binary-in-image", Value: "jetstream", EnvVars: envVars("binary-in-image"), Usage: "the jetstream binary inside the image: a path, or a name on its PATH (the Flex Template image has /template/jetstream)"},
+			&cli.StringFlag{Name: "service-account", EnvVars: envVars("service-account"), Usage: "Kubernetes service account of the tasks' pods, bound to a Google service account for BigQuery and GCS (default: the namespace's default)"},
 		},
 		Action: renderSchedule,
 		Subcommands: []*cli.Command{{
@@ -70,8 +66,8 @@ func scheduleCommand() *cli.Command {
 				"Example:\n" +
 				"   jetstream schedule run weekly-search-backfill --spec /app/jobs.toml",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "spec", EnvVars: env("spec"), Usage: specUsage},
-				&cli.DurationFlag{Name: "grace-period", Value: schedule.DefaultGrace, EnvVars: env("grace-period"),
+				&cli.StringFlag{Name: "spec", EnvVars: envVars("spec"), Usage: specUsage},
+				&cli.DurationFlag{Name: "grace-period", Value: schedule.DefaultGrace, EnvVars: envVars("grace-period"),
 					Usage: "how long a job that timed out has to stop after it is interrupted, before it is killed"},
 			},
 			Action: runScheduled,
