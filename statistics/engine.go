@@ -40,27 +40,30 @@ const parallelWork = 1 << 20
 // Implementations must be safe for concurrent use and deterministic:
 // results depend only on the arguments.
 type sampler interface {
-	// dirichletMeans returns r replicates of Σ_k v_k·w_k with
-	// w ~ Dirichlet(c_1, …, c_K) (the Bayesian-bootstrap mean).
-	dirichletMeans(values []float64, counts []int64, r int, seed uint64) []float64
+	// bootstrapMeans returns r Bayesian-bootstrap replicates of the mean of a
+	// tally winsorized at its (1 − drop)-quantile (no clipping when drop is 0):
+	// Σ_k min(v_k, τ)·w_k with w ~ Dirichlet(c_1, …, c_K). The engines differ in
+	// where τ is taken: see fastSampler.bootstrapMeans and legacySampler's.
+	bootstrapMeans(t Tally, drop float64, r int, seed uint64) []float64
 	// betas returns r draws from Beta(a, b).
 	betas(a, b float64, r int, seed uint64) []float64
 }
 
-// newSampler returns the sampler of an engine ("" means Fast).
-func newSampler(e Engine, workers int) (sampler, error) {
-	switch e {
+// newSampler returns the sampler of the options' engine ("" means Fast).
+func newSampler(opts Options) (sampler, error) {
+	switch e := opts.Engine; e {
 	case Fast, "":
-		return fastSampler{workers: workers}, nil
+		return fastSampler{workers: opts.Workers, fixedThreshold: opts.FixedThreshold}, nil
 	case NumpyLegacy:
 		return legacySampler{}, nil
 	}
-	return nil, fmt.Errorf("unknown random engine %q (known: %q, %q)", e, Fast, NumpyLegacy)
+	return nil, fmt.Errorf("unknown random engine %q (known: %q, %q)", opts.Engine, Fast, NumpyLegacy)
 }
 
 // fastSampler is the Fast engine.
 type fastSampler struct {
-	workers int // maximum goroutines; 0 means runtime.GOMAXPROCS(0)
+	workers        int  // maximum goroutines; 0 means runtime.GOMAXPROCS(0)
+	fixedThreshold bool // bootstrap_mean clips once, as mozanalysis (Options.FixedThreshold)
 }
 
 // run fills r replicates block by block: block j covers replicates
@@ -191,7 +194,18 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 // to sb/db; the replicate is (da + db)/(sa + sb). The explicit conversions
 // forbid fused multiply-adds so results are identical on every platform.
 func (k *dirichletKernel) replicate(g *rng) float64 {
-	var sa, sb, da, db float64
+	sa, sb, da, db := k.onesSums(g)
+	for i, v := range k.multi {
+		x := k.gam[i].draw(g)
+		sb += x
+		db += float64(v * x)
+	}
+	return (da + db) / (sa + sb)
+}
+
+// onesSums draws the multiplicity-1 values' exponentials: sa and da are the sums of
+// the runs' Σe and Σv·e, sb and db those of the misses (see replicate).
+func (k *dirichletKernel) onesSums(g *rng) (sa, sb, da, db float64) {
 	ones := k.ones
 	for len(ones) > 0 {
 		var sum, dot float64
@@ -208,12 +222,7 @@ func (k *dirichletKernel) replicate(g *rng) float64 {
 		db += float64(ones[i] * e)
 		ones = ones[i+1:]
 	}
-	for i, v := range k.multi {
-		x := k.gam[i].draw(g)
-		sb += x
-		db += float64(v * x)
-	}
-	return (da + db) / (sa + sb)
+	return sa, sb, da, db
 }
 
 // expRun draws e_i ~ Exp(1) for the values c_0, c_1, … in order — rng.exp

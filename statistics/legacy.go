@@ -204,6 +204,13 @@ func (m *mt19937) beta(a, b float64) float64 {
 // seed as RandomState(seed) and draws every replicate from that one stream.
 type legacySampler struct{}
 
+// bootstrapMeans replays mozanalysis' bootstrap_mean: the data clipped once at the
+// sample's (1 − drop)-quantile (Winsorize), then dirichletMeans.
+func (l legacySampler) bootstrapMeans(t Tally, drop float64, r int, seed uint64) []float64 {
+	w := Winsorize(t, drop)
+	return l.dirichletMeans(w.Values, w.Counts, r, seed)
+}
+
 // dirichletMeans replays `[np.dot(v, rs.dirichlet(c)) for _ in range(r)]`
 // with rs = RandomState(seed): per replicate, g_k = standard_gamma(c_k) in
 // ascending value order, w_k = g_k·(1/Σg) (reciprocal of the left-to-right

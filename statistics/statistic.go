@@ -49,6 +49,13 @@ type Options struct {
 	// (Fast engine only); 0 means runtime.GOMAXPROCS(0), 1 means sequential.
 	// Results are bit-identical for every value.
 	Workers int
+	// FixedThreshold makes bootstrap_mean clip each branch once, at the sample's
+	// (1 − drop_highest)-quantile, and bootstrap the clipped data, as mozanalysis
+	// does, instead of taking the threshold inside each replicate (the Fast
+	// engine's way, see winsorKernel: honest intervals on heavy-tailed metrics).
+	// The golden tests set it to compare the Fast engine with mozanalysis'
+	// numbers; the NumpyLegacy engine always clips once.
+	FixedThreshold bool
 }
 
 // constructor builds a statistic from its parameters.
@@ -107,7 +114,7 @@ func NewWithOptions(name string, params map[string]any, opts Options) (Statistic
 		}
 		return nil, fmt.Errorf("statistic %q does not exist", name)
 	}
-	s, err := newSampler(opts.Engine, opts.Workers)
+	s, err := newSampler(opts)
 	if err != nil {
 		return nil, fmt.Errorf("statistic %q: %w", name, err)
 	}
