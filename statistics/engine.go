@@ -163,7 +163,12 @@ type dirichletKernel struct {
 	ones  []float64 // values with count 1
 	multi []float64 // values with count > 1
 	gam   []gammaSampler
+	nExp  []int32   // gam[i].nExp: > 0 when multi[i]'s gamma is a sum of exponentials
+	mt    []mtConst // gam[i]'s Marsaglia–Tsang constants (when nExp[i] = 0)
 }
+
+// mtConst is a gammaSampler's Marsaglia–Tsang constants, packed for multiRun.
+type mtConst struct{ c, d float64 }
 
 func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 	k := &dirichletKernel{}
@@ -173,7 +178,10 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 			continue
 		}
 		k.multi = append(k.multi, v)
-		k.gam = append(k.gam, newGammaSampler(float64(counts[i])))
+		gs := newGammaSampler(float64(counts[i]))
+		k.gam = append(k.gam, gs)
+		k.nExp = append(k.nExp, int32(gs.nExp))
+		k.mt = append(k.mt, mtConst{c: gs.c, d: gs.d})
 	}
 	return k
 }
@@ -195,12 +203,153 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 // forbid fused multiply-adds so results are identical on every platform.
 func (k *dirichletKernel) replicate(g *rng) float64 {
 	sa, sb, da, db := k.onesSums(g)
-	for i, v := range k.multi {
-		x := k.gam[i].draw(g)
+	sb, db = k.multiSums(g, sb, db)
+	return (da + db) / (sa + sb)
+}
+
+// multiSums adds the multiplicity > 1 values' gamma draws g_k to the sums sb (Σg) and db
+// (Σv·g), value by value in ascending order, exactly as the loop
+//
+//	for i, v := range k.multi { x := k.gam[i].draw(g); sb += x; db += v·x }
+//
+// would, bit for bit and draw for draw. The common case of every draw — the ziggurat's
+// fast path, and for Marsaglia–Tsang v > 0 and the squeeze — runs inlined in multiRun;
+// the rest is finished here. Through gammaSampler.draw's calls, counts of 2 and 3 cost
+// 19–28 ns a value and larger counts 11 ns.
+func (k *dirichletKernel) multiSums(g *rng, sb, db float64) (float64, float64) {
+	multi := k.multi
+	for i := 0; i < len(multi); {
+		var stop int
+		var m multiMiss
+		g.s0, g.s1, g.s2, g.s3, sb, db, stop, m = multiRun(multi[i:], k.nExp[i:], k.mt[i:], g.s0, g.s1, g.s2, g.s3, sb, db)
+		i += stop
+		if m.kind == multiDone {
+			break
+		}
+		x := k.finish(g, i, m)
+		sb += x
+		db += float64(multi[i] * x)
+		i++
+	}
+	return sb, db
+}
+
+// finish completes the draw of multi value i that multiRun left at m.
+func (k *dirichletKernel) finish(g *rng, i int, m multiMiss) float64 {
+	gs := &k.gam[i]
+	switch m.kind {
+	case multiExpMiss: // exponential number m.done of a sum missed the fast path
+		x := m.part + g.expSlow(m.u)
+		for range int(k.nExp[i]) - m.done - 1 {
+			x += g.exp()
+		}
+		return x
+	case multiNormMiss: // the normal missed the fast path
+		return gs.marsagliaTsang(g, g.normSlow(m.u))
+	case multiSqueeze: // v > 0 and the squeeze failed: the full test, else a fresh try
+		v := 1 + float64(gs.c*m.z)
+		v = float64(v * v * v)
+		if x, ok := gs.accept(m.z, v, float64(m.u>>11)*0x1p-53); ok {
+			return x
+		}
+	}
+	return gs.marsagliaTsang(g, g.norm()) // v ≤ 0 or rejected: the next try
+}
+
+// multiMiss says where multiRun stopped.
+type multiMiss struct {
+	kind int     // multiDone, multiExpMiss, multiNormMiss, multiNonPositive, multiSqueeze
+	done int     // multiExpMiss: exponentials of the value already summed into part
+	part float64 // multiExpMiss: their sum
+	z    float64 // multiSqueeze: the normal
+	u    uint64  // multiExpMiss, multiNormMiss: the missing draw's bits; multiSqueeze: the uniform's
+}
+
+const (
+	multiDone = iota
+	multiExpMiss
+	multiNormMiss
+	multiNonPositive
+	multiSqueeze
+)
+
+// multiRun draws, for the values c_0, c_1, … in order, x_i ~ Gamma(count_i) — the sum of
+// n_i exponentials when n_i > 0, else Marsaglia–Tsang with constants mt_i — with rng.exp,
+// rng.norm and rng.uniform inlined as in expRun, and adds x_i to sb and c_i·x_i to db. It
+// stops at the first draw that leaves the common path (stop = that value's index, miss
+// says where; dirichletKernel.finish completes it) or at the end (stop = len(c),
+// multiDone). No calls, so that the state and sums stay in registers; hence noinline.
+//
+//go:noinline
+func multiRun(c []float64, n []int32, mt []mtConst, s0, s1, s2, s3 uint64, sb, db float64) (r0, r1, r2, r3 uint64, sumB, dotB float64, stop int, miss multiMiss) {
+	for i, v := range c {
+		var x float64
+		if m := int(n[i]); m > 0 {
+			for k := range m {
+				u := bits.RotateLeft64(s0+s3, 23) + s0
+				t := s1 << 17
+				s2 ^= s0
+				s3 ^= s1
+				s1 ^= s2
+				s0 ^= s3
+				s2 ^= t
+				s3 = bits.RotateLeft64(s3, 45)
+				l := u & zigExpMask
+				j := u >> 11
+				if j >= expK[l] {
+					return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiExpMiss, done: k, part: x, u: u}
+				}
+				e := float64(float64(j) * expW[l])
+				if k == 0 {
+					x = e
+				} else {
+					x += e
+				}
+			}
+		} else {
+			// rng.norm's fast path.
+			u := bits.RotateLeft64(s0+s3, 23) + s0
+			t := s1 << 17
+			s2 ^= s0
+			s3 ^= s1
+			s1 ^= s2
+			s0 ^= s3
+			s2 ^= t
+			s3 = bits.RotateLeft64(s3, 45)
+			l := u & 0x7f
+			j := int64(u) >> 10
+			z := float64(float64(j) * normW[l])
+			aj := uint64(j)
+			if j < 0 {
+				aj = uint64(-j)
+			}
+			if aj >= normK[l] {
+				return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiNormMiss, u: u}
+			}
+			w := 1 + float64(mt[i].c*z)
+			if w <= 0 {
+				return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiNonPositive}
+			}
+			w = float64(w * w * w)
+			// rng.uniform and the squeeze.
+			u = bits.RotateLeft64(s0+s3, 23) + s0
+			t = s1 << 17
+			s2 ^= s0
+			s3 ^= s1
+			s1 ^= s2
+			s0 ^= s3
+			s2 ^= t
+			s3 = bits.RotateLeft64(s3, 45)
+			z2 := z * z
+			if float64(u>>11)*0x1p-53 >= 1-float64(0.0331*z2*z2) {
+				return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiSqueeze, z: z, u: u}
+			}
+			x = float64(mt[i].d * w)
+		}
 		sb += x
 		db += float64(v * x)
 	}
-	return (da + db) / (sa + sb)
+	return s0, s1, s2, s3, sb, db, len(c), multiMiss{}
 }
 
 // onesSums draws the multiplicity-1 values' exponentials: sa and da are the sums of

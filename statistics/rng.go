@@ -213,34 +213,42 @@ func wedgeAccept(i uint64, x, y float64) bool {
 // layers; layer from the low 7 bits, a signed 54-bit abscissa from the high
 // bits; Marsaglia's exponential-rejection tail beyond r).
 func (r *rng) norm() float64 {
-	for {
-		u := r.next()
-		i := u & 0x7f
-		j := int64(u) >> 10
-		x := float64(float64(j) * normW[i])
-		aj := uint64(j)
-		if j < 0 {
-			aj = uint64(-j)
-		}
-		if aj < normK[i] {
-			return x
-		}
-		if i == 0 {
-			for {
-				t := -portableLog(r.uniformOpen()) / zigNormR
-				y := -portableLog(r.uniformOpen())
-				if y+y >= t*t {
-					if j < 0 {
-						return -(zigNormR + t)
-					}
-					return zigNormR + t
+	u := r.next()
+	i := u & 0x7f
+	j := int64(u) >> 10
+	x := float64(float64(j) * normW[i])
+	aj := uint64(j)
+	if j < 0 {
+		aj = uint64(-j)
+	}
+	if aj < normK[i] {
+		return x
+	}
+	return r.normSlow(u)
+}
+
+// normSlow finishes a normal draw whose first 64 bits u missed the fast path: the
+// tail beyond r (layer 0) or the wedge test, drawing afresh on rejection.
+func (r *rng) normSlow(u uint64) float64 {
+	i := u & 0x7f
+	j := int64(u) >> 10
+	x := float64(float64(j) * normW[i])
+	if i == 0 {
+		for {
+			t := -portableLog(r.uniformOpen()) / zigNormR
+			y := -portableLog(r.uniformOpen())
+			if y+y >= t*t {
+				if j < 0 {
+					return -(zigNormR + t)
 				}
+				return zigNormR + t
 			}
 		}
-		if normF[i]+float64(r.uniform()*(normF[i-1]-normF[i])) < portableExp(-0.5*x*x) {
-			return x
-		}
 	}
+	if normF[i]+float64(r.uniform()*(normF[i-1]-normF[i])) < portableExp(-0.5*x*x) {
+		return x
+	}
+	return r.norm() // rejected: a fresh draw
 }
 
 // maxExpSumShape is the largest integer shape drawn as a sum of
@@ -288,25 +296,36 @@ func (g *gammaSampler) draw(r *rng) float64 {
 		}
 		return s
 	}
-	var x float64
-	for {
-		z := r.norm()
-		v := 1 + float64(g.c*z)
-		if v <= 0 {
-			continue
-		}
-		v = float64(v * v * v)
-		u := r.uniform()
-		z2 := z * z
-		if u < 1-float64(0.0331*z2*z2) || portableLog(u) < float64(0.5*z2)+float64(g.d*(1-v+portableLog(v))) {
-			x = float64(g.d * v)
-			break
-		}
-	}
+	x := g.marsagliaTsang(r, r.norm())
 	if g.boost {
 		x = float64(x * portablePow(r.uniformOpen(), 1/g.shape))
 	}
 	return x
+}
+
+// marsagliaTsang finishes a Marsaglia–Tsang draw whose first normal is z, drawing
+// afresh on rejection (without the boost of shapes < 1).
+func (g *gammaSampler) marsagliaTsang(r *rng, z float64) float64 {
+	for {
+		v := 1 + float64(g.c*z)
+		if v > 0 {
+			v = float64(v * v * v)
+			if x, ok := g.accept(z, v, r.uniform()); ok {
+				return x
+			}
+		}
+		z = r.norm()
+	}
+}
+
+// accept is Marsaglia–Tsang's test of the candidate d·v, v = (1 + cz)³ > 0, with the
+// uniform u: the squeeze u < 1 − 0.0331·z⁴, else log u < z²/2 + d(1 − v + log v).
+func (g *gammaSampler) accept(z, v, u float64) (float64, bool) {
+	z2 := z * z
+	if u < 1-float64(0.0331*z2*z2) || portableLog(u) < float64(0.5*z2)+float64(g.d*(1-v+portableLog(v))) {
+		return float64(g.d * v), true
+	}
+	return 0, false
 }
 
 // betaSampler draws Beta(a, b) as X/(X + Y) with X ~ Gamma(a), Y ~ Gamma(b).

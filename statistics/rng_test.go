@@ -115,6 +115,11 @@ func TestZigguratTails(t *testing.T) {
 func TestKernelStream(t *testing.T) {
 	tl := continuousTally(5000, 0)
 	tl = MergeTallies(tl, NewTally([]float64{0, 1, 2.5}, []int64{700, 2, 40}))
+	// Runs of counts 2 and 3 (expSumRun, with misses of the fast path inside a value)
+	// between counts drawn by Marsaglia–Tsang.
+	for i := range 3000 {
+		tl = MergeTallies(tl, NewTally([]float64{100 + float64(i)/7}, []int64{int64(2 + i%3 + i%50/49*5)}))
+	}
 	k := newDirichletKernel(tl.Values, tl.Counts)
 	g := newRNG(11)
 	ref := newRNG(11)
@@ -136,6 +141,20 @@ func TestKernelStream(t *testing.T) {
 		}
 		if g != ref {
 			t.Fatalf("replicate %d: generator state differs from the reference draw order", rep)
+		}
+	}
+	// multiSums adds exactly what the plain loop over gammaSampler.draw adds, bit for bit.
+	g, ref = newRNG(12), newRNG(12)
+	for rep := range 50 {
+		sb, db := k.multiSums(&g, 1, 2)
+		wb, wd := 1.0, 2.0
+		for i, v := range k.multi {
+			x := k.gam[i].draw(&ref)
+			wb += x
+			wd += float64(v * x)
+		}
+		if sb != wb || db != wd || g != ref {
+			t.Fatalf("replicate %d: multiSums = (%v, %v), want (%v, %v) bit for bit, same generator state", rep, sb, db, wb, wd)
 		}
 	}
 }

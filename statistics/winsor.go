@@ -149,10 +149,8 @@ func (k *winsorKernel) tryReplicate(g *rng, buf []float64) (replicate float64, o
 		sum += e
 		dot += float64(v * e)
 	}
-	for i, v := range multi {
-		x := k.body.gam[i].draw(g)
-		sum += x
-		dot += float64(v * x)
+	if len(multi) > 0 {
+		sum, dot = k.body.multiSums(g, sum, dot)
 	}
 	for i, v := range k.multiTail {
 		x := k.tailGam[i].draw(g)
