@@ -58,7 +58,7 @@ var derivedDDL = []string{
 // derivedDML fills the derived tables and columns of the experiment slug.
 func derivedDML(slug string) []string {
 	s := "'" + strings.ReplaceAll(slug, "'", "''") + "'"
-	return []string{
+	return append([]string{
 		fmt.Sprintf(`INSERT INTO telemetry.events
 	SELECT MAX(submission_date), client_id, ANY_VALUE(profile_group_id), ANY_VALUE(sample_id),
 		'normandy', 'unenroll', 'nimbus_experiment', %[1]s,
@@ -69,14 +69,7 @@ func derivedDML(slug string) []string {
 		AND sample_id < %[2]d
 	GROUP BY client_id
 	HAVING MAX(submission_date) < (SELECT MAX(submission_date) FROM telemetry.clients_daily)`, s, UnenrollSampleIDs),
-		`INSERT INTO telemetry.desktop_active_users
-	SELECT submission_date, client_id, profile_group_id, sample_id, TRUE,
-		active_hours_sum > 0 AND scalar_parent_browser_engagement_total_uri_count_sum > 0,
-		list_sum(list_transform(days, x -> (1::BIGINT << (submission_date - x)::BIGINT)))
-	FROM (SELECT *, list(submission_date) OVER (PARTITION BY client_id ORDER BY submission_date
-			RANGE BETWEEN INTERVAL 27 DAYS PRECEDING AND CURRENT ROW) AS days
-		FROM telemetry.clients_daily)`,
-		`INSERT INTO search.search_clients_engines_sources_daily
+	}, append(activeUsersDML(), `INSERT INTO search.search_clients_engines_sources_daily
 	SELECT submission_date, client_id, profile_group_id, sample_id, 'google', 'urlbar',
 		search_count_all,
 		CAST(ceil(0.7 * search_count_all) AS BIGINT),
@@ -85,6 +78,27 @@ func derivedDML(slug string) []string {
 		least(search_count_all, ad_clicks_count_all + search_count_all // 4),
 		ad_clicks_count_all
 	FROM telemetry.clients_daily
-	WHERE search_count_all > 0`,
+	WHERE search_count_all > 0`)...)
+}
+
+// activeUsersBatches is the number of statements desktop_active_users is filled in, by
+// ranges of sample_id: the window over each client's 28 days holds a list per row, which
+// for 5 million clients in one statement exhausted DuckDB's memory (18.8 GB).
+const activeUsersBatches = 10
+
+// activeUsersDML fills telemetry.desktop_active_users, a range of sample_id at a time.
+func activeUsersDML() []string {
+	var out []string
+	for b := range activeUsersBatches {
+		lo, hi := b*100/activeUsersBatches, (b+1)*100/activeUsersBatches
+		out = append(out, fmt.Sprintf(`INSERT INTO telemetry.desktop_active_users
+	SELECT submission_date, client_id, profile_group_id, sample_id, TRUE,
+		active_hours_sum > 0 AND scalar_parent_browser_engagement_total_uri_count_sum > 0,
+		list_sum(list_transform(days, x -> (1::BIGINT << (submission_date - x)::BIGINT)))
+	FROM (SELECT *, list(submission_date) OVER (PARTITION BY client_id ORDER BY submission_date
+			RANGE BETWEEN INTERVAL 27 DAYS PRECEDING AND CURRENT ROW) AS days
+		FROM telemetry.clients_daily
+		WHERE sample_id >= %d AND sample_id < %d)`, lo, hi))
 	}
+	return out
 }
