@@ -199,10 +199,38 @@ func TestOpenErrors(t *testing.T) {
 		{"nonsense", `warehouse "nonsense": want scheme:location, e.g. duckdb:sample/mozdata.duckdb`},
 		{"oracle:x", `warehouse "oracle:x": unknown warehouse kind "oracle"`},
 		{"duckdb:/no/such/mozdata.duckdb", `warehouse "duckdb:/no/such/mozdata.duckdb": database file: stat /no/such/mozdata.duckdb: no such file or directory (generate the sample with ` + "`jetstream sample-data`)"},
+		{"duckdb:x.duckdb?memory_limit=lots", `warehouse "duckdb:x.duckdb?memory_limit=lots": option memory_limit=lots: want memory_limit=SIZE, e.g. memory_limit=4GB`},
+		{"duckdb:x.duckdb?threads=1", `warehouse "duckdb:x.duckdb?threads=1": option threads=1: want memory_limit=SIZE, e.g. memory_limit=4GB`},
 	} {
 		_, err := Open(tc.url)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Open(%q) error = %v, want %s", tc.url, err, tc.want)
+		}
+	}
+}
+
+// TestMemoryLimit checks that a local warehouse has DuckDB's memory limit: the default,
+// or the one its URL names.
+func TestMemoryLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	if _, err := newDuckDB(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"duckdb:" + path, "953.6 MiB"}, // 1GB = 10⁹ bytes
+		{"duckdb:" + path + "?memory_limit=512MiB", "512.0 MiB"},
+	} {
+		c, err := Open(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = c.Query(context.Background(), "SELECT current_setting('memory_limit')", func(_ []string, v []any) error {
+			got = v[0].(string)
+			return nil
+		})
+		if err != nil || got != tc.want {
+			t.Errorf("%s: memory_limit = %q (%v), want %q", tc.url, got, err, tc.want)
 		}
 	}
 }
