@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
 
 // TestRunLogsClientRows: the "pipeline finished" log line counts the per-client rows the
-// pipeline read (Beam's jetstream/client_rows counter, through Prism's metrics). The
+// pipeline read (Beam's jetstream/client_rows counter, through Prism's metrics), and each
+// stage's busy time (the jetstream/stage_ns_* counters). The
 // fixture enrolls two clients; week 1 on both bases with two data sources is four
 // queries (basis × data source), each returning every enrolled client: 8 rows.
 func TestRunLogsClientRows(t *testing.T) {
@@ -50,5 +52,16 @@ func TestRunLogsClientRows(t *testing.T) {
 	}
 	if _, ok := finished[0]["rows_per_second"].(float64); !ok {
 		t.Errorf("no rows_per_second in %v", finished[0])
+	}
+	// Every stage did some work: the SQL wrote four metrics tables, every cell was read,
+	// gathered, bootstrapped and written. Busy times are summed over workers, but each
+	// stage ran inside the pipeline: none can be busy longer than the pipeline's wall time
+	// times its workers (Prism's: one per CPU).
+	limit := finished[0]["seconds"].(float64)*float64(runtime.NumCPU()) + 0.001 // the log rounds to ms
+	for _, stage := range []string{"sql", "read", "combine", "bootstrap", "write"} {
+		got, ok := finished[0][stage+"_seconds"].(float64)
+		if !ok || got <= 0 || got > limit {
+			t.Errorf("%s_seconds = %v, want a busy time in (0, %g] s", stage, finished[0][stage+"_seconds"], limit)
+		}
 	}
 }

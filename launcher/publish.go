@@ -185,7 +185,9 @@ func runPipeline(ctx context.Context, plan *pipeline.Plan, location string, stag
 	}
 }
 
-// logPipelineStats logs how long a pipeline took and how fast it read per-client rows.
+// logPipelineStats logs how long a pipeline took, how fast it read per-client rows, and the
+// busy time of each stage (pipeline.Stats: summed over workers, so the stages may add up
+// to more than the pipeline's seconds).
 func logPipelineStats(log *slog.Logger, stats pipeline.Stats, took time.Duration) {
 	args := []any{"seconds", took.Round(time.Millisecond).Seconds()}
 	if stats.ClientRows >= 0 {
@@ -193,6 +195,10 @@ func logPipelineStats(log *slog.Logger, stats pipeline.Stats, took time.Duration
 		if took > 0 {
 			args = append(args, "rows_per_second", int64(float64(stats.ClientRows)/took.Seconds()))
 		}
+		seconds := func(d time.Duration) float64 { return d.Round(time.Microsecond).Seconds() }
+		args = append(args, "sql_seconds", seconds(stats.SQL), "read_seconds", seconds(stats.Read),
+			"combine_seconds", seconds(stats.Combine), "bootstrap_seconds", seconds(stats.Bootstrap),
+			"write_seconds", seconds(stats.Write))
 	}
 	log.Info("pipeline finished", args...)
 }

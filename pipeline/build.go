@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
@@ -41,10 +42,29 @@ func Run(ctx context.Context, plan *Plan, location string) error {
 }
 
 // Stats are figures of a finished pipeline, from its metrics.
+//
+// The stage times are busy times: the time spent inside the stage's DoFns, summed over
+// every bundle and worker (see transforms.CounterStageSQL). With parallel workers a stage
+// can be busy longer than the pipeline's wall time (Prism runs a bundle per core), and
+// stages overlap; the time between the DoFns (encoding, shuffles, the runner's own work)
+// is in no stage.
 type Stats struct {
 	// ClientRows is the number of per-client rows read (-1: the runner reports no metrics,
-	// e.g. a job submitted for a template).
+	// e.g. a job submitted for a template; the stage times are then 0).
 	ClientRows int64
+	// SQL is the metrics queries' time, writing each query's metrics table (0 when the
+	// tables are reused: statistics only).
+	SQL time.Duration
+	// Read is reading the metrics tables and tallying their rows.
+	Read time.Duration
+	// Combine is gathering each cell's partial tallies per branch before its statistics
+	// (the merge CombineFns themselves are not timed: they get no context).
+	Combine time.Duration
+	// Bootstrap is computing the statistics: pre-treatments, estimates, comparisons,
+	// shard tasks and their assembly.
+	Bootstrap time.Duration
+	// Write is writing the statistics tables and error logs to the staging store.
+	Write time.Duration
 }
 
 // RunWithStats is Run, also returning the pipeline's figures.
@@ -58,18 +78,31 @@ func RunWithStats(ctx context.Context, plan *Plan, location string) (Stats, erro
 	if err != nil {
 		return Stats{}, fmt.Errorf("pipeline: %w", err)
 	}
-	stats := Stats{ClientRows: -1}
 	if result == nil {
-		return stats, nil
+		return Stats{ClientRows: -1}, nil
 	}
-	counters := result.Metrics().Query(func(r metrics.SingleResult) bool {
-		return r.Namespace() == "jetstream" && r.Name() == "client_rows"
+	return statsOf(result.Metrics()), nil
+}
+
+// statsOf reads the pipeline's figures from its jetstream counters (ClientRows -1 when
+// the runner reported none).
+func statsOf(m metrics.Results) Stats {
+	sums := map[string]int64{}
+	counters := m.Query(func(r metrics.SingleResult) bool {
+		return r.Namespace() == transforms.MetricsNamespace
 	}).Counters()
-	for i, c := range counters {
-		if i == 0 {
-			stats.ClientRows = 0
-		}
-		stats.ClientRows += c.Result()
+	for _, c := range counters {
+		sums[c.Name()] += c.Result()
 	}
-	return stats, nil
+	stats := Stats{ClientRows: -1,
+		SQL:       time.Duration(sums[transforms.CounterStageSQL]),
+		Read:      time.Duration(sums[transforms.CounterStageRead]),
+		Combine:   time.Duration(sums[transforms.CounterStageCombine]),
+		Bootstrap: time.Duration(sums[transforms.CounterStageBootstrap]),
+		Write:     time.Duration(sums[transforms.CounterStageWrite]),
+	}
+	if n, ok := sums[transforms.CounterClientRows]; ok {
+		stats.ClientRows = n
+	}
+	return stats
 }

@@ -1,10 +1,12 @@
 package transforms
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -16,7 +18,7 @@ func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
 	register.Function2x2[string, statistics.PairTally, string, BranchTally](byPairCell)
 	register.Function1x2[string, string, BranchTally](populationMarker)
-	register.DoFn5x1[string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), func(ShardTask), error](&computeFn{})
+	register.DoFn6x1[context.Context, string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), func(ShardTask), error](&computeFn{})
 	register.Iter1[BranchTally]()
 	register.Emitter2[string, BranchTally]()
 	register.Emitter2[string, statistics.Row]()
@@ -75,23 +77,46 @@ type computeFn struct {
 	Config Config
 }
 
-func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emit func(string, statistics.Row), fail func(AnalysisError), shard func(ShardTask)) error {
+// ProcessElement times the cell's gathering as the combine stage and its statistics as the
+// bootstrap stage. The shard tasks it hands out are left out: shardFn may run inside shard
+// (fused into this stage) and times itself.
+func (f *computeFn) ProcessElement(ctx context.Context, key string, next func(*BranchTally) bool, emit func(string, statistics.Row),
+	fail func(AnalysisError), shard func(ShardTask)) error {
+	start := time.Now()
+	inputs := gatherInputs(next)
+	addSince(ctx, stageCombine, start)
+	start = time.Now()
+	var handedOut time.Duration
+	timedShard := func(t ShardTask) {
+		s := time.Now()
+		shard(t)
+		handedOut += time.Since(s)
+	}
+	err := f.Config.computeCell(key, inputs, emit, fail, timedShard)
+	stageBootstrap.Inc(ctx, int64(time.Since(start)-handedOut))
+	return err
+}
+
+// computeCell computes every statistic configured for the cell key from its inputs (one per
+// branch, in branch order): rows go to emit keyed by statistics table, statistics that fail
+// for a branch to fail. With shard, a statistic with a big branch is handed out as shard
+// tasks instead (see Config.ShardDraws); without, everything is computed in place.
+func (c Config) computeCell(key string, inputs []statistics.Input, emit func(string, statistics.Row), fail func(AnalysisError), shard func(ShardTask)) error {
 	cell, err := ParseCell(key)
 	if err != nil {
 		return err
 	}
-	exp, ok := f.Config.experiment(cell.Experiment)
+	exp, ok := c.experiment(cell.Experiment)
 	if !ok {
 		return fmt.Errorf("cell %s: experiment not in the plan", key)
 	}
-	stats, err := f.Config.statistics(cell)
+	stats, err := c.statistics(cell)
 	if err != nil {
 		return err
 	}
-	inputs := gatherInputs(next)
 	table := cell.StatisticsTable(exp.TableSlug)
 	for _, sc := range stats {
-		stat, err := newStatistic(sc, f.Config.Workers)
+		stat, err := newStatistic(sc, c.Workers)
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
@@ -100,8 +125,8 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 			fail(newError(cell, sc.Name, err))
 			continue
 		}
-		seed := func(branch string) uint64 { return statistics.Seed(f.Config.Seed, key, branch, sc.Name) }
-		if f.emitShards(key, sc.Name, stat, treated, seed, shard) {
+		seed := func(branch string) uint64 { return statistics.Seed(c.Seed, key, branch, sc.Name) }
+		if shard != nil && c.emitShards(key, sc.Name, stat, treated, seed, shard) {
 			continue // computeSharded computes and assembles this statistic
 		}
 		rows, errs := statistics.Compute(stat, treated, seed)
@@ -122,10 +147,10 @@ func (f *computeFn) ProcessElement(key string, next func(*BranchTally) bool, emi
 // emitShards splits a statistic's bootstrap into shard tasks when one of its branches is
 // big (Config.ShardDraws); every branch of the statistic then goes through the shards, so
 // that its rows are assembled in one place. It reports whether it did.
-func (f *computeFn) emitShards(cell, name string, stat statistics.Statistic, inputs []statistics.Input, seed statistics.Seeder, shard func(ShardTask)) bool {
+func (c Config) emitShards(cell, name string, stat statistics.Statistic, inputs []statistics.Input, seed statistics.Seeder, shard func(ShardTask)) bool {
 	big := false
 	for _, in := range inputs {
-		if _, ok := f.Config.shards(stat, in); ok {
+		if _, ok := c.shards(stat, in); ok {
 			big = true
 		}
 	}
@@ -133,7 +158,7 @@ func (f *computeFn) emitShards(cell, name string, stat statistics.Statistic, inp
 		return false
 	}
 	for _, in := range inputs {
-		cuts, ok := f.Config.shards(stat, in)
+		cuts, ok := c.shards(stat, in)
 		if !ok {
 			cuts = []int{0, stat.(statistics.Sharded).Blocks()}
 		}

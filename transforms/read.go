@@ -3,7 +3,6 @@ package transforms
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -71,8 +70,10 @@ func (f *prepareFn) ProcessElement(ctx context.Context, q Query, emit func(ReadT
 	if q.Reuse {
 		err = checkWritten(ctx, client, q)
 	} else {
+		start := time.Now()
 		err = warehouse.WriteTable(ctx, client, q.Dataset, q.Table, q.SQL, warehouse.WriteTruncate,
 			warehouse.TableInfo{Description: q.Experiment, LastUpdated: time.Unix(q.Written, 0)})
+		addSince(ctx, stageSQL, start)
 	}
 	if err != nil {
 		failQuery(q, err, fail)
@@ -109,19 +110,83 @@ func (t ReadTask) sql(d warehouse.Dialect) string {
 
 // ClientRows counts the per-client rows read (one per client per query), for the
 // launcher's rows/s figure.
-var ClientRows = beam.NewCounter("jetstream", "client_rows")
+var ClientRows = beam.NewCounter(MetricsNamespace, CounterClientRows)
 
 type readFn struct{}
 
 func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
 	emitPopulation func(string), fail func(AnalysisError)) error {
+	defer addSince(ctx, stageRead, time.Now())
 	q := task.Query
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
 		return err
 	}
-	// keys[s][m] is the cell of segment s (0 = all, then q.Segments) and metric m (the last
-	// one is the identity count).
+	tallies, pairTallies := Tallies{}, PairTallies{}
+	rt, err := newRowTallier(q, tallies, pairTallies)
+	if err != nil {
+		return err
+	}
+	defer func() { ClientRows.Inc(ctx, rt.rows) }()
+	err = client.Query(ctx, task.sql(client.Dialect()), rt.add)
+	if err != nil && q.Dataset != "" {
+		// The table was written by prepareFn: a failing read is the warehouse's, not the
+		// query's. Failing the bundle lets the runner retry it; reporting it as the data
+		// source's error would publish the other parts' tallies as if they were complete,
+		// and once per part.
+		return fmt.Errorf("reading part %d of %s: %w", task.Part, q.Table, err)
+	}
+	if err != nil {
+		failQuery(q, err, fail)
+		return nil
+	}
+	tallies.Emit(emitTally)
+	pairTallies.Emit(emitPairs)
+	if task.Part == 0 { // one marker per population, whatever the parts
+		for _, key := range populationCells(q) {
+			emitPopulation(key)
+		}
+	}
+	return nil
+}
+
+// populationCells are the identity cells a query names (see ComputeCells): one per segment
+// for the query that counts the clients of its basis and window, none for the others.
+func populationCells(q Query) []string {
+	if !q.Identity {
+		return nil
+	}
+	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window, Metric: Identity}
+	var keys []string
+	for _, seg := range append([]string{SegmentAll}, q.Segments...) {
+		c := base
+		c.Segment = seg
+		keys = append(keys, c.Key())
+	}
+	return keys
+}
+
+// rowTallier explodes a query's client rows into tallies per (cell, branch) key: each
+// non-NULL metric value and the identity count in every segment the client is in, and the
+// pairs whose both values are non-NULL. Its add is the row callback of Client.Query.
+type rowTallier struct {
+	q        Query
+	segments []string
+	// keys[s][m] is the cell of segment s (0 = all, then q.Segments) and metric m (the
+	// last one is the identity count); pairKeys[s][i] the cell of q.Pairs[i].
+	keys, pairKeys [][]Cell
+	columns        []string
+	pairCols       [][2]int
+	first, metrics int // index of the first segment column, and of the first metric column
+	tallies        Tallies
+	pairTallies    PairTallies
+	in             []bool
+	values         []float64
+	present        []bool
+	rows           int64
+}
+
+func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies) (*rowTallier, error) {
 	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window}
 	segments := append([]string{SegmentAll}, q.Segments...)
 	keys := make([][]Cell, len(segments))
@@ -141,93 +206,57 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 	columns := append(slices.Clone(q.Metrics), q.Unanalysed...)
 	pairCols, err := pairColumns(q, columns)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	first := len(warehouse.MetricsKeyColumns)
-	metrics := first + len(q.Segments)
-	tallies := Tallies{}
-	emit := tallies.Add
-	pairTallies := map[string]*statistics.PairTally{}
-	emitPair := func(key string, p Pair) {
-		t := pairTallies[key]
-		if t == nil {
-			t = &statistics.PairTally{}
-			pairTallies[key] = t
-		}
-		t.Add(p.X, p.Y)
+	return &rowTallier{q: q, segments: segments, keys: keys, pairKeys: pairKeys, columns: columns, pairCols: pairCols,
+		first: first, metrics: first + len(q.Segments), tallies: tallies, pairTallies: pairTallies,
+		in: make([]bool, len(segments)), values: make([]float64, len(columns)), present: make([]bool, len(columns))}, nil
+}
+
+// add tallies one client row.
+func (t *rowTallier) add(cols []string, vals []any) error {
+	q, keys := t.q, t.keys
+	t.rows++
+	if len(vals) != t.metrics+len(t.columns) {
+		return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, t.metrics+len(t.columns))
 	}
-	in := make([]bool, len(segments))
-	values := make([]float64, len(columns))
-	present := make([]bool, len(columns))
-	var rows int64
-	defer func() { ClientRows.Inc(ctx, rows) }()
-	err = client.Query(ctx, task.sql(client.Dialect()), func(cols []string, vals []any) error {
-		rows++
-		if len(vals) != metrics+len(columns) {
-			return fmt.Errorf("query for %s: got %d columns %v, want %d", keys[0][0].Key(), len(vals), cols, metrics+len(columns))
-		}
-		branch, ok := vals[1].(string)
-		if !ok {
-			return fmt.Errorf("query for %s: client %v has branch %v, want a string", keys[0][0].Key(), vals[0], vals[1])
-		}
-		in[0] = true
-		for s := range q.Segments {
-			// NULL (no segment rows, without a COALESCE) means not in the segment, as in Jetstream's filter.
-			b, isBool := vals[first+s].(bool)
-			if vals[first+s] != nil && !isBool {
-				return fmt.Errorf("segment %q of client %v: value %v is not a boolean", q.Segments[s], vals[0], vals[first+s])
-			}
-			in[s+1] = b
-		}
-		for i := range columns {
-			v, ok, err := Numeric(vals[metrics+i])
-			if err != nil {
-				return fmt.Errorf("metric %q of client %v: %w", columns[i], vals[0], err)
-			}
-			values[i], present[i] = v, ok
-		}
-		for s := range segments {
-			if !in[s] {
-				continue
-			}
-			for i := range q.Metrics {
-				if present[i] {
-					emit(keys[s][i].BranchKey(branch), values[i])
-				}
-			}
-			if q.Identity {
-				emit(keys[s][len(q.Metrics)].BranchKey(branch), 1)
-			}
-			for i, pc := range pairCols {
-				if present[pc[0]] && present[pc[1]] {
-					emitPair(pairKeys[s][i].BranchKey(branch), Pair{X: values[pc[0]], Y: values[pc[1]]})
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil && q.Dataset != "" {
-		// The table was written by prepareFn: a failing read is the warehouse's, not the
-		// query's. Failing the bundle lets the runner retry it; reporting it as the data
-		// source's error would publish the other parts' tallies as if they were complete,
-		// and once per part.
-		return fmt.Errorf("reading part %d of %s: %w", task.Part, q.Table, err)
+	branch, ok := vals[1].(string)
+	if !ok {
+		return fmt.Errorf("query for %s: client %v has branch %v, want a string", keys[0][0].Key(), vals[0], vals[1])
 	}
-	if err != nil {
-		failQuery(q, err, fail)
-		return nil
+	t.in[0] = true
+	for s := range q.Segments {
+		// NULL (no segment rows, without a COALESCE) means not in the segment, as in Jetstream's filter.
+		b, isBool := vals[t.first+s].(bool)
+		if vals[t.first+s] != nil && !isBool {
+			return fmt.Errorf("segment %q of client %v: value %v is not a boolean", q.Segments[s], vals[0], vals[t.first+s])
+		}
+		t.in[s+1] = b
 	}
-	tallies.Emit(emitTally)
-	for _, key := range slices.Sorted(maps.Keys(pairTallies)) {
-		t := pairTallies[key]
-		t.Compact()
-		emitPairs(key, *t)
+	for i := range t.columns {
+		v, ok, err := Numeric(vals[t.metrics+i])
+		if err != nil {
+			return fmt.Errorf("metric %q of client %v: %w", t.columns[i], vals[0], err)
+		}
+		t.values[i], t.present[i] = v, ok
 	}
-	if q.Identity && task.Part == 0 { // one marker per population, whatever the parts
-		for _, seg := range segments {
-			c := base
-			c.Segment, c.Metric = seg, Identity
-			emitPopulation(c.Key())
+	for s := range t.segments {
+		if !t.in[s] {
+			continue
+		}
+		for i := range q.Metrics {
+			if t.present[i] {
+				t.tallies.Add(keys[s][i].BranchKey(branch), t.values[i])
+			}
+		}
+		if q.Identity {
+			t.tallies.Add(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+		}
+		for i, pc := range t.pairCols {
+			if t.present[pc[0]] && t.present[pc[1]] {
+				t.pairTallies.Add(t.pairKeys[s][i].BranchKey(branch), t.values[pc[0]], t.values[pc[1]])
+			}
 		}
 	}
 	return nil

@@ -1,11 +1,13 @@
 package transforms
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -14,8 +16,8 @@ import (
 )
 
 func init() {
-	register.DoFn2x1[ShardTask, func(string, ShardResult), error](&shardFn{})
-	register.DoFn4x1[string, func(*ShardResult) bool, func(string, statistics.Row), func(AnalysisError), error](&assembleFn{})
+	register.DoFn3x1[context.Context, ShardTask, func(string, ShardResult), error](&shardFn{})
+	register.DoFn5x1[context.Context, string, func(*ShardResult) bool, func(string, statistics.Row), func(AnalysisError), error](&assembleFn{})
 	register.Emitter1[ShardTask]()
 	register.Emitter2[string, ShardResult]()
 	register.Iter1[ShardResult]()
@@ -79,7 +81,8 @@ func computeSharded(s beam.Scope, cfg Config, tasks beam.PCollection) (rows, err
 
 type shardFn struct{ Config Config }
 
-func (f *shardFn) ProcessElement(task ShardTask, emit func(string, ShardResult)) error {
+func (f *shardFn) ProcessElement(ctx context.Context, task ShardTask, emit func(string, ShardResult)) error {
+	defer addSince(ctx, stageBootstrap, time.Now())
 	sc, err := f.Config.statistic(task.Cell, task.Statistic)
 	if err != nil {
 		return err
@@ -105,7 +108,8 @@ func (f *shardFn) ProcessElement(task ShardTask, emit func(string, ShardResult))
 
 type assembleFn struct{ Config Config }
 
-func (f *assembleFn) ProcessElement(key string, next func(*ShardResult) bool, emit func(string, statistics.Row), fail func(AnalysisError)) error {
+func (f *assembleFn) ProcessElement(ctx context.Context, key string, next func(*ShardResult) bool, emit func(string, statistics.Row), fail func(AnalysisError)) error {
+	defer addSince(ctx, stageBootstrap, time.Now())
 	i := strings.LastIndex(key, sep)
 	cellKey, name := key[:i], key[i+1:]
 	cell, err := ParseCell(cellKey)

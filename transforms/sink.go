@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -40,6 +41,7 @@ type writeTableFn struct {
 }
 
 func (f *writeTableFn) ProcessElement(ctx context.Context, table string, next func(*statistics.Row) bool) error {
+	defer addSince(ctx, stageWrite, time.Now())
 	var rows []statistics.Row
 	var r statistics.Row
 	for next(&r) {
@@ -77,6 +79,7 @@ type writeErrorsFn struct {
 }
 
 func (f *writeErrorsFn) ProcessElement(ctx context.Context, slug string, next func(*AnalysisError) bool) error {
+	defer addSince(ctx, stageWrite, time.Now())
 	var errs []AnalysisError
 	var e AnalysisError
 	for next(&e) {

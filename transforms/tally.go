@@ -131,3 +131,25 @@ func (ts Tallies) Emit(emit func(string, statistics.Tally)) {
 		emit(key, *t)
 	}
 }
+
+// PairTallies are a reader's partial pair tallies per (cell, branch) key, as Tallies.
+type PairTallies map[string]*statistics.PairTally
+
+// Add counts the pair (x, y) under key.
+func (ts PairTallies) Add(key string, x, y float64) {
+	t := ts[key]
+	if t == nil {
+		t = &statistics.PairTally{}
+		ts[key] = t
+	}
+	t.Add(x, y)
+}
+
+// Emit hands every pair tally, compacted, to emit in key order.
+func (ts PairTallies) Emit(emit func(string, statistics.PairTally)) {
+	for _, key := range slices.Sorted(maps.Keys(ts)) {
+		t := ts[key]
+		t.Compact()
+		emit(key, *t)
+	}
+}
