@@ -12,73 +12,86 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jetstream-beam/jetstream/configs"
+	"github.com/jetstream-beam/jetstream/pipeline"
 	"github.com/jetstream-beam/jetstream/sampledata"
 	"github.com/jetstream-beam/jetstream/samples"
+	"github.com/jetstream-beam/jetstream/transforms"
 )
 
 // The end-to-end benchmark: the local analysis (DuckDB + Prism, through Run) of the bundled
 // sample experiment on a sample warehouse of N clients, with the config
 // testdata/bench_e2e.toml (12 metrics: 10 numeric ones with bootstrap_mean,
 // linear_model_mean adjusted by the metric over preenrollment_week, and deciles; 2 booleans
-// with binomial; 2 segments and "all"). It runs week 1 (2026-09-14) and overall
-// (2026-10-07), one Run each, and prints one table of the stages. Nothing is asserted.
+// with binomial; 2 segments and "all"). For each size it runs week 1 (2026-09-14) and
+// overall (2026-10-07), one Run each, each followed by the plain-Go reference of its
+// statistics, and prints one table of every size's stages. Nothing is asserted.
 //
-//	make bench-e2e CLIENTS_BENCH=1000000
-//	JETSTREAM_BENCH_E2E=1 go test -run '^$' -bench EndToEnd -benchtime 1x -timeout 0 ./launcher/
+//	make bench BENCH_CLIENTS="1000000 5000000"
+//	JETSTREAM_BENCH_E2E=1 JETSTREAM_BENCH_CLIENTS=1000000,5000000 go test -run '^$' -bench EndToEnd -benchtime 1x -timeout 0 ./launcher/
 //
 // Environment:
 //
-//	JETSTREAM_BENCH_E2E      must be set (else skipped, so that `make bench` stays as it was)
-//	JETSTREAM_BENCH_CLIENTS  clients (default 1,000,000)
-//	JETSTREAM_BENCH_SEED     seed of the sample warehouse (default 1)
-//	JETSTREAM_BENCH_CACHE    folder of the generated warehouses (default
-//	                         $HOME/.cache/jetstream); each is kept in bench-<clients>-seed<seed>/
-//	                         and generated once (the generation is not part of the timings)
-//	JETSTREAM_BENCH_OUTPUT   keep the run's output in this folder (default: a temporary one)
+//	JETSTREAM_BENCH_E2E        must be set (else skipped, so that `make bench-micro`, which
+//	                           runs every benchmark, does not analyse millions of clients)
+//	JETSTREAM_BENCH_CLIENTS    clients, one size or several separated by commas or spaces
+//	                           (default 1,000,000); a sub-benchmark per size
+//	JETSTREAM_BENCH_SEED       seed of the sample warehouses (default 1)
+//	JETSTREAM_BENCH_CACHE      folder of the generated warehouses (default
+//	                           $HOME/.cache/jetstream); each is kept in bench-<clients>-seed<seed>/
+//	                           and generated once (the generation is not part of the timings)
+//	JETSTREAM_BENCH_OUTPUT     keep the runs' output in this folder (default: a temporary one)
+//	JETSTREAM_BENCH_STATS_ONLY when set, also run each analysis's statistics-only pipeline
+//	                           (reading the metrics tables it wrote) for the ratio to plain Go,
+//	                           instead of estimating it (see below); it adds about a pipeline's
+//	                           time per analysis
 //
 // The stages come from the run's log lines (planning, planned, enrollments, pipeline,
-// pipeline finished, published), timed as they are written:
+// pipeline finished, published), timed as they are written (wall times):
 //
-//	plan         planning → planned: the decisions and the resolved config
-//	SQL enroll   planned → last enrollments: the enrollments query written in the warehouse
-//	             (recreated every time: RecreateEnrollments)
-//	pipeline     pipeline → pipeline finished: the metrics queries written in the warehouse,
-//	             their read, combine + bootstrap and the staged tables, MERGED: the launcher
-//	             logs nothing between them (the pipeline runs them all)
-//	publish      pipeline finished → published: tables moved into place, JSON documents
-//	finish       published → Run's return: config records and the summary
+//	plan             planning → planned: the decisions and the resolved config
+//	SQL enrollments  planned → last enrollments: the enrollments query written in the
+//	                 warehouse (recreated every time: RecreateEnrollments)
+//	pipeline         pipeline → pipeline finished: the whole Beam pipeline
+//	publish          pipeline finished → published: tables moved into place, JSON documents
+//	finish           published → Run's return: config records and the summary
 //
-// Each analysis is then run again with StatisticsOnly (reading the metrics tables it wrote):
-// its pipeline is read + combine/bootstrap + stage, and the difference of the two pipelines
-// estimates the metrics SQL. The "week 1 + overall" total counts the analyses only.
+// and, inside the pipeline, the busy time of each stage's DoFns (the "pipeline finished"
+// line's sql_seconds … write_seconds, from Beam counters: see transforms.CounterStageSQL for
+// what each covers). Busy times are summed over Prism's workers (one per core): they may add
+// up to more than the pipeline's wall time; the runner's own work (encoding, shuffles,
+// bundle scheduling) is in none of them.
 //
-// Peak RSS per stage is the largest VmRSS sampled every 50 ms during it; the run's peak is
-// VmHWM (reset through /proc/self/clear_refs before the first run), which includes the
-// test binary, DuckDB's memory and Prism, all in this process. "of which Go" is the largest
-// memory the Go runtime held in the stage (runtime/metrics, sampled likewise): the rest of
-// the RSS is DuckDB's (C) memory.
+// After each analysis, the plain-Go reference computes the same statistics in this
+// process without Beam (transforms.TallyInProcess + ComputeInProcess, on the plan the run
+// built: one goroutine reads the metrics tables the run wrote and tallies them, then
+// computes every statistic of every cell, a bootstrap using every core as on a pipeline
+// worker). Its rows are the pipeline's (TestInProcessMatchesPipeline). The ratio divides
+// the pipeline's time without the metrics SQL — its wall time minus the SQL's busy time
+// (exact when the SQL runs one query at a time, as here: one data source per window), or
+// the measured statistics-only pipeline with JETSTREAM_BENCH_STATS_ONLY — by plain Go's.
 //
-// The plain-Go reference of the statistics stage lives in the pipeline package's test
-// (BenchmarkStatisticsPipeline, pipeline/bench_statistics_test.go), which this package
-// cannot import; run it alongside:
-//
-//	JETSTREAM_BENCH_CLIENTS=1000000 go test -run '^$' -bench StatisticsPipeline -benchtime 1x ./pipeline/
+// Peak RSS per stage is the largest VmRSS sampled every 50 ms during it; an analysis's
+// peak is VmHWM (reset through /proc/self/clear_refs before each analysis), which includes
+// the test binary, DuckDB's memory and Prism, all in this process. "of which Go" is the
+// largest memory the Go runtime held in the stage (runtime/metrics, sampled likewise): the
+// rest of the RSS is DuckDB's (C) memory.
 func BenchmarkEndToEnd(b *testing.B) {
 	if os.Getenv("JETSTREAM_BENCH_E2E") == "" {
-		// `make bench` (-bench . ./...) would otherwise generate and analyse a million clients.
-		b.Skip("set JETSTREAM_BENCH_E2E=1 (make bench-e2e) to run the end-to-end benchmark")
+		// `make bench-micro` (-bench . ./...) would otherwise generate and analyse a million clients.
+		b.Skip("set JETSTREAM_BENCH_E2E=1 (make bench) to run the end-to-end benchmark")
 	}
-	clients := benchEnvInt(b, "JETSTREAM_BENCH_CLIENTS", 1_000_000)
+	sizes := benchSizes(b)
 	seed := uint64(benchEnvInt(b, "JETSTREAM_BENCH_SEED", 1))
-	dir := benchWarehouse(b, clients, seed)
 	// The config file is named after the experiment's slug.
 	cfg, err := os.ReadFile(filepath.Join("testdata", "bench_e2e.toml"))
 	if err != nil {
@@ -88,78 +101,204 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err := os.WriteFile(config, cfg, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	// Each analysis is followed by its statistics-only rerun, which reads the metrics tables
-	// the analysis wrote instead of running their queries: the difference of the two
-	// pipelines is the metrics SQL.
-	week1, overall := time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)
-	runs := []struct {
-		name      string
-		date      time.Time
-		period    configs.Period
-		statsOnly bool
-	}{
-		{"week 1", week1, configs.Week, false},
-		{"week 1 stats-only", week1, configs.Week, true},
-		{"overall", overall, configs.Overall, false},
-		{"overall stats-only", overall, configs.Overall, true},
-	}
-	b.ResetTimer()
-	for range b.N {
-		out := os.Getenv("JETSTREAM_BENCH_OUTPUT")
-		if out == "" {
-			out = b.TempDir()
-		}
-		resetPeakRSS()
-		var all []benchStage
-		var total time.Duration
-		var rows int64
-		var derived []benchStage
-		pipelineTook := map[string]time.Duration{}
-		for _, r := range runs {
-			rec := newStageRecorder()
-			o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile),
-				Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: r.date, To: r.date,
-				Periods: []configs.Period{r.period}, Output: out, ReadParts: 1, RecreateEnrollments: !r.statsOnly, StatisticsOnly: r.statsOnly,
-				Now: time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC), Log: newLogger(rec)}
-			start := time.Now()
-			rec.begin(start)
-			var summary bytes.Buffer
-			err := Run(context.Background(), o, &summary)
-			stages := rec.end(time.Now())
-			if err != nil {
-				b.Fatalf("%s: %v\n%s\n%s", r.name, err, summary.String(), rec.log.String())
+	var table []benchStage
+	for _, clients := range sizes {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			dir := benchWarehouse(b, clients, seed)
+			var stages []benchStage
+			var sum benchSummary
+			b.ResetTimer()
+			for range b.N {
+				stages, sum = benchSize(b, clients, dir, config)
 			}
-			took := time.Since(start)
-			if !r.statsOnly {
-				total += took
-				rows += rec.clientRows
-			}
+			b.StopTimer()
 			for i := range stages {
-				stages[i].run = r.name
-				if strings.HasPrefix(stages[i].name, "pipeline") {
-					pipelineTook[r.name] = stages[i].took
-				}
+				stages[i].clients = clients
 			}
-			if r.statsOnly {
-				full := strings.TrimSuffix(r.name, " stats-only")
-				derived = append(derived, benchStage{run: full, name: "≈ SQL metrics (pipeline − stats-only pipeline)",
-					took: pipelineTook[full] - pipelineTook[r.name]})
-			}
-			all = append(all, stages...)
-			rss, goMem := maxPeak(stages)
-			all = append(all, benchStage{run: r.name, name: "total", took: took, rows: rec.clientRows, peakKiB: rss, goPeakKiB: goMem})
-		}
-		b.StopTimer()
-		hwm := procStatusKiB("VmHWM")
-		_, goMem := maxPeak(all)
-		all = append(all, benchStage{run: "week 1 + overall", name: "total", took: total, rows: rows, peakKiB: hwm, goPeakKiB: goMem})
-		all = append(all, derived...)
-		printStages(os.Stdout, clients, all, hwm)
-		b.ReportMetric(total.Seconds(), "total-s")
-		b.ReportMetric(float64(hwm)/1024, "peak-MiB")
-		b.ReportMetric(float64(rows), "client-rows")
-		b.StartTimer()
+			table = append(table, stages...)
+			b.ReportMetric(sum.total.Seconds(), "total-s")
+			b.ReportMetric(float64(sum.peakKiB)/1024, "peak-MiB")
+			b.ReportMetric(float64(sum.rows), "client-rows")
+			b.ReportMetric(sum.plain.Seconds(), "plain-go-s")
+			b.ReportMetric(sum.statistics.Seconds()/sum.plain.Seconds(), "pipeline/plain")
+		})
 	}
+	if len(table) > 0 {
+		printStages(os.Stdout, table)
+	}
+}
+
+// benchSummary adds up the analyses of one size.
+type benchSummary struct {
+	total, plain, statistics time.Duration // Runs, plain-Go references, statistics pipelines
+	rows                     int64
+	peakKiB                  int64
+}
+
+// benchSize analyses week 1 and overall on the warehouse in dir, each followed by its
+// plain-Go reference, and returns their stages.
+func benchSize(b *testing.B, clients int, dir, config string) ([]benchStage, benchSummary) {
+	out := os.Getenv("JETSTREAM_BENCH_OUTPUT")
+	if out == "" {
+		out = b.TempDir()
+	}
+	runs := []struct {
+		name   string
+		date   time.Time
+		period configs.Period
+	}{
+		{"week 1", time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC), configs.Week},
+		{"overall", time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC), configs.Overall},
+	}
+	var all []benchStage
+	var sum benchSummary
+	for _, r := range runs {
+		o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile),
+			Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: r.date, To: r.date,
+			Periods: []configs.Period{r.period}, Output: out, ReadParts: 1, RecreateEnrollments: true,
+			Now: time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)}
+		a := benchAnalysis(b, r.name, o)
+		sum.total += a.total
+		sum.plain += a.plain
+		sum.statistics += a.statistics
+		sum.rows += a.rows
+		sum.peakKiB = max(sum.peakKiB, a.peakKiB)
+		all = append(all, a.stages...)
+	}
+	all = append(all, benchStage{run: "week 1 + overall", name: "total", took: sum.total, rows: sum.rows, peakKiB: sum.peakKiB})
+	return all, sum
+}
+
+// benchResult is one analysis and its plain-Go reference.
+type benchResult struct {
+	stages            []benchStage
+	total             time.Duration // Run
+	plain, statistics time.Duration // plain Go; the pipeline without its metrics SQL
+	rows              int64
+	peakKiB           int64 // VmHWM of the Run
+}
+
+// benchAnalysis runs one analysis (Run with o), then its plain-Go reference on the plan the
+// run built, and returns their stages.
+func benchAnalysis(b *testing.B, name string, o RunOptions) benchResult {
+	var plan *pipeline.Plan
+	old := runPipelineOnce
+	runPipelineOnce = func(ctx context.Context, p *pipeline.Plan, location string) (pipeline.Stats, error) {
+		plan = p
+		return pipeline.RunWithStats(ctx, p, location)
+	}
+	defer func() { runPipelineOnce = old }()
+	rec := newStageRecorder()
+	o.Log = newLogger(rec)
+	resetPeakRSS()
+	start := time.Now()
+	rec.begin(start)
+	var summary bytes.Buffer
+	err := Run(context.Background(), o, &summary)
+	stages := rec.end(time.Now())
+	took := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s: %v\n%s\n%s", name, err, summary.String(), rec.log.String())
+	}
+	if plan == nil {
+		b.Fatalf("%s: no pipeline ran\n%s", name, rec.log.String())
+	}
+	res := benchResult{total: took, rows: rec.clientRows, peakKiB: procStatusKiB("VmHWM")}
+	var pipelineWall time.Duration
+	for _, s := range stages {
+		if s.name == "start" || s.name == "" {
+			continue
+		}
+		s.run = name
+		res.stages = append(res.stages, s)
+		if s.name == "pipeline" {
+			pipelineWall = s.took
+			for _, busy := range rec.busy {
+				busy.run = name
+				res.stages = append(res.stages, busy)
+			}
+		}
+	}
+	_, goMem := maxPeak(stages)
+	res.stages = append(res.stages, benchStage{run: name, name: "total", took: took, rows: rec.clientRows, peakKiB: res.peakKiB, goPeakKiB: goMem})
+
+	plain := benchPlainGo(b, name, plan)
+	res.stages = append(res.stages, plain...)
+	res.plain = plain[len(plain)-1].took
+	statsName := "pipeline without metrics SQL (wall − SQL busy)"
+	res.statistics = pipelineWall - rec.sqlBusy
+	if os.Getenv("JETSTREAM_BENCH_STATS_ONLY") != "" {
+		statsName = "statistics-only pipeline (wall)"
+		res.statistics = benchStatisticsOnly(b, name, plan)
+	}
+	res.stages = append(res.stages, benchStage{run: name, name: statsName, took: res.statistics},
+		benchStage{run: name, name: "ratio pipeline / plain Go (target ≤ 3×)", ratio: res.statistics.Seconds() / res.plain.Seconds()})
+	return res
+}
+
+// benchPlainGo computes the plan's statistics in plain Go in this process (see
+// BenchmarkEndToEnd) and returns its stages: read + tally, statistics, and their sum.
+func benchPlainGo(b *testing.B, name string, plan *pipeline.Plan) []benchStage {
+	ctx := context.Background()
+	rec := newStageRecorder()
+	start := time.Now()
+	rec.begin(start)
+	rec.mark("plain Go: read + tally", start)
+	ct, err := transforms.TallyInProcess(ctx, plan.Queries)
+	if err != nil {
+		rec.end(time.Now())
+		b.Fatalf("%s: plain Go: %v", name, err)
+	}
+	rec.mark("plain Go: statistics", time.Now())
+	_, errs, err := transforms.ComputeInProcess(plan.Config, ct)
+	stages := rec.end(time.Now())
+	if err != nil {
+		b.Fatalf("%s: plain Go: %v", name, err)
+	}
+	if len(errs) > 0 {
+		b.Logf("%s: plain Go: %d statistics failed, e.g. %s %s: %s", name, len(errs), errs[0].Metric, errs[0].Statistic, errs[0].Message)
+	}
+	var out []benchStage
+	for _, s := range stages[1:] { // stages[0] is "start", empty
+		s.run = name
+		out = append(out, s)
+	}
+	out[0].rows = ct.Rows
+	rss, goMem := maxPeak(out)
+	return append(out, benchStage{run: name, name: "plain Go (read + tally + statistics, 1 process)", took: time.Since(start),
+		rows: ct.Rows, peakKiB: rss, goPeakKiB: goMem})
+}
+
+// benchStatisticsOnly runs the plan's pipeline again reading the metrics tables it wrote
+// (Jetstream's --statistics-only) into a scratch folder, and returns its wall time.
+func benchStatisticsOnly(b *testing.B, name string, plan *pipeline.Plan) time.Duration {
+	reuse := *plan
+	reuse.Queries = slices.Clone(plan.Queries)
+	for i := range reuse.Queries {
+		reuse.Queries[i].Reuse = true
+	}
+	start := time.Now()
+	if _, err := pipeline.RunWithStats(context.Background(), &reuse, b.TempDir()); err != nil {
+		b.Fatalf("%s: statistics-only pipeline: %v", name, err)
+	}
+	return time.Since(start)
+}
+
+// benchSizes reads JETSTREAM_BENCH_CLIENTS: sizes separated by commas or spaces.
+func benchSizes(b *testing.B) []int {
+	s := os.Getenv("JETSTREAM_BENCH_CLIENTS")
+	if strings.TrimSpace(s) == "" {
+		return []int{1_000_000}
+	}
+	var sizes []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		n, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || n < 1 {
+			b.Fatalf("JETSTREAM_BENCH_CLIENTS=%q: %q is not a positive integer", s, f)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
 }
 
 func benchEnvInt(b *testing.B, name string, def int) int {
@@ -203,16 +342,20 @@ func benchWarehouse(b *testing.B, clients int, seed uint64) string {
 }
 
 type benchStage struct {
+	clients   int
 	run, name string
 	took      time.Duration
-	rows      int64 // client rows read (pipeline and totals), 0 otherwise
+	busy      bool    // took is a busy time summed over workers, not a wall time
+	ratio     float64 // > 0: the row is this ratio, not a time
+	rows      int64   // client rows read (pipeline, read, plain Go and totals), 0 otherwise
 	peakKiB   int64
 	goPeakKiB int64 // the largest memory the Go runtime held (the rest of the RSS is DuckDB's, C)
 }
 
 // stageRecorder is the run's log: it keeps the lines, and starts a stage at each of the
 // launcher's stage lines as it is written, while a sampler records the largest VmRSS of
-// the current stage.
+// the current stage. From the "pipeline finished" line it keeps the client rows and the
+// busy time of each stage of the pipeline.
 type stageRecorder struct {
 	mu           sync.Mutex
 	log          bytes.Buffer
@@ -221,16 +364,27 @@ type stageRecorder struct {
 	started      time.Time
 	peak, goPeak int64
 	clientRows   int64
+	busy         []benchStage // the pipeline's stages, busy times
+	sqlBusy      time.Duration
 	stop, done   chan struct{}
 }
 
 // stageAfter names the stage a log line starts.
 var stageAfter = map[string]string{
 	"planning":          "plan",
-	"planned":           "SQL enroll",
-	"pipeline":          "pipeline (SQL metrics + read + combine/bootstrap + stage)",
+	"planned":           "SQL enrollments",
+	"pipeline":          "pipeline",
 	"pipeline finished": "publish",
 	"published":         "finish",
+}
+
+// pipelineStages are the busy-time fields of the "pipeline finished" line, and their rows.
+var pipelineStages = []struct{ field, name string }{
+	{"sql_seconds", "  SQL metrics (busy)"},
+	{"read_seconds", "  read (busy)"},
+	{"combine_seconds", "  combine (busy)"},
+	{"bootstrap_seconds", "  bootstrap (busy)"},
+	{"write_seconds", "  write (busy)"},
 }
 
 func newStageRecorder() *stageRecorder {
@@ -255,6 +409,13 @@ func (r *stageRecorder) begin(now time.Time) {
 			}
 		}
 	}()
+}
+
+// mark starts the stage name at now, for stages that write no log line.
+func (r *stageRecorder) mark(name string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.switchTo(name, now)
 }
 
 // switchTo ends the current stage at now and starts name; r.mu is held.
@@ -283,22 +444,42 @@ func (r *stageRecorder) Write(p []byte) (int, error) {
 	r.log.Write(p)
 	sc := bufio.NewScanner(bytes.NewReader(p))
 	for sc.Scan() {
-		var line struct {
-			Message    string `json:"message"`
-			ClientRows *int64 `json:"client_rows"`
-		}
+		var line map[string]any
 		if json.Unmarshal(sc.Bytes(), &line) != nil {
 			continue
 		}
-		if next, ok := stageAfter[line.Message]; ok {
+		msg, _ := line["message"].(string)
+		if next, ok := stageAfter[msg]; ok {
 			r.switchTo(next, now)
 		}
-		if line.Message == "pipeline finished" && line.ClientRows != nil {
-			r.clientRows += *line.ClientRows
-			r.stages[len(r.stages)-1].rows = *line.ClientRows
+		if msg == "pipeline finished" {
+			r.pipelineFinished(line)
 		}
 	}
 	return len(p), nil
+}
+
+// pipelineFinished keeps the figures of a "pipeline finished" line (logPipelineStats); the
+// stage that just ended is the pipeline's. r.mu is held.
+func (r *stageRecorder) pipelineFinished(line map[string]any) {
+	rows, ok := line["client_rows"].(float64)
+	if !ok {
+		return
+	}
+	r.clientRows += int64(rows)
+	r.stages[len(r.stages)-1].rows = int64(rows)
+	for _, st := range pipelineStages {
+		sec, _ := line[st.field].(float64)
+		d := time.Duration(sec * float64(time.Second))
+		s := benchStage{name: st.name, took: d, busy: true}
+		if st.field == "read_seconds" {
+			s.rows = int64(rows)
+		}
+		if st.field == "sql_seconds" {
+			r.sqlBusy += d
+		}
+		r.busy = append(r.busy, s)
+	}
 }
 
 func maxPeak(stages []benchStage) (rss, goMem int64) {
@@ -339,27 +520,53 @@ func resetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-func printStages(w io.Writer, clients int, stages []benchStage, hwm int64) {
-	fmt.Fprintf(w, "\nend-to-end, %d clients (load average %s)\n", clients, loadAverage())
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tstage\twall s\tclient rows\trows/s\tpeak RSS MiB\tof which Go MiB\t")
+// printStages prints one table of every size's stages: text columns left-aligned,
+// figures right-aligned.
+func printStages(w io.Writer, stages []benchStage) {
+	fmt.Fprintf(w, "\nend-to-end (load average %s; busy times are summed over workers)\n", loadAverage())
+	table := [][]string{{"clients", "run", "stage", "wall s", "busy s", "client rows", "rows/s", "peak RSS MiB", "of which Go MiB"}}
 	for _, s := range stages {
-		if s.name == "start" || s.name == "" {
-			continue
+		wall, busy, rows, rate, rss, goMem := "", "", "", "", "", ""
+		switch {
+		case s.ratio > 0:
+			wall = fmt.Sprintf("%.2f×", s.ratio)
+		case s.busy:
+			busy = fmt.Sprintf("%.2f", s.took.Seconds())
+		default:
+			wall = fmt.Sprintf("%.2f", s.took.Seconds())
 		}
-		rows, rate := "", ""
 		if s.rows > 0 {
 			rows = strconv.FormatInt(s.rows, 10)
-			rate = strconv.FormatInt(int64(float64(s.rows)/s.took.Seconds()), 10)
+			if s.took > 0 {
+				rate = strconv.FormatInt(int64(float64(s.rows)/s.took.Seconds()), 10)
+			}
 		}
-		rss, goMem := "", ""
 		if s.peakKiB > 0 {
-			rss, goMem = fmt.Sprintf("%.0f", float64(s.peakKiB)/1024), fmt.Sprintf("%.0f", float64(s.goPeakKiB)/1024)
+			rss = fmt.Sprintf("%.0f", float64(s.peakKiB)/1024)
+			if s.goPeakKiB > 0 {
+				goMem = fmt.Sprintf("%.0f", float64(s.goPeakKiB)/1024)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t\n", s.run, s.name, s.took.Seconds(), rows, rate, rss, goMem)
+		table = append(table, []string{strconv.Itoa(s.clients), s.run, s.name, wall, busy, rows, rate, rss, goMem})
 	}
-	tw.Flush()
-	fmt.Fprintf(w, "peak RSS of the process (VmHWM): %.0f MiB\n", float64(hwm)/1024)
+	widths := make([]int, len(table[0]))
+	for _, row := range table {
+		for i, cell := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range table {
+		var line strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			if i < 3 {
+				line.WriteString(cell + pad + "  ")
+			} else {
+				line.WriteString(pad + cell + "  ")
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
 }
 
 func loadAverage() string {
