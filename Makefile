@@ -6,7 +6,7 @@ CLIENTS ?= 20000
 SEED    ?= 1
 OUTPUT  ?= out
 
-.PHONY: run test test-integration build worker dataflow-dryrun bench bench-e2e sample clean
+.PHONY: run test test-integration build worker dataflow-dryrun bench bench-micro sample clean
 
 ## run: analyse the bundled sample experiment (generates the sample warehouse first if absent)
 run: build
@@ -86,18 +86,21 @@ sample: build
 	rm -rf $(SAMPLE)
 	$(BIN) sample-data --clients $(CLIENTS) --seed $(SEED) --out $(SAMPLE)
 
-## bench: benchmarks (figures printed, nothing asserted); the end-to-end one at scale is `make bench-e2e`
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
-
 # The end-to-end benchmark (launcher/bench_e2e_test.go): the local analysis (DuckDB + Prism)
-# of week 1 and overall on a sample warehouse of CLIENTS_BENCH clients, generated once into
-# $(HOME)/.cache/jetstream/bench-<clients>-seed<seed>/; prints one table of the stages.
-CLIENTS_BENCH ?= 1000000
+# of week 1 and overall on sample warehouses of BENCH_CLIENTS clients (each generated once
+# into BENCH_CACHE/bench-<clients>-seed<seed>/), each followed by the plain-Go reference of
+# its statistics; prints one table of every size's stages (needs cgo, for DuckDB).
+BENCH_CLIENTS ?= 1000000 5000000
+BENCH_CACHE   ?= $(HOME)/.cache/jetstream
 
-## bench-e2e: the end-to-end benchmark at CLIENTS_BENCH clients (figures printed, nothing asserted)
-bench-e2e:
-	JETSTREAM_BENCH_E2E=1 JETSTREAM_BENCH_CLIENTS=$(CLIENTS_BENCH) JETSTREAM_BENCH_SEED=$(SEED) $(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -timeout 0 ./launcher/
+## bench: the end-to-end benchmark at BENCH_CLIENTS clients (default 1M and 5M): stage times, rows/s, peak RSS, plain-Go ratio (figures printed, nothing asserted)
+bench:
+	CGO_ENABLED=1 JETSTREAM_BENCH_E2E=1 JETSTREAM_BENCH_CLIENTS="$(BENCH_CLIENTS)" JETSTREAM_BENCH_SEED=$(SEED) \
+		JETSTREAM_BENCH_CACHE="$(BENCH_CACHE)" $(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -timeout 0 ./launcher/
+
+## bench-micro: every package's micro-benchmarks, once each (the end-to-end one skips itself)
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 clean:
 	rm -rf bin $(OUTPUT)
