@@ -184,6 +184,34 @@ type rowTallier struct {
 	values         []float64
 	present        []bool
 	rows           int64
+	// branches holds, per branch seen, the tallies its rows go to, so that a row costs no
+	// key building nor map lookups (they were most of the read's time: ~70 keys a row).
+	branches map[string]*branchTallies
+}
+
+// branchTallies are one branch's tallies: values[s][m] of keys[s][m], pairs[s][i] of
+// pairKeys[s][i].
+type branchTallies struct {
+	values [][]*statistics.Tally
+	pairs  [][]*statistics.PairTally
+}
+
+// branch returns the tallies of a branch, resolving them on its first row.
+func (t *rowTallier) branch(name string) *branchTallies {
+	if b, ok := t.branches[name]; ok {
+		return b
+	}
+	b := &branchTallies{values: make([][]*statistics.Tally, len(t.keys)), pairs: make([][]*statistics.PairTally, len(t.pairKeys))}
+	for s := range t.keys {
+		for _, c := range t.keys[s] {
+			b.values[s] = append(b.values[s], t.tallies.At(c.BranchKey(name)))
+		}
+		for _, c := range t.pairKeys[s] {
+			b.pairs[s] = append(b.pairs[s], t.pairTallies.At(c.BranchKey(name)))
+		}
+	}
+	t.branches[name] = b
+	return b
 }
 
 func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies) (*rowTallier, error) {
@@ -211,7 +239,8 @@ func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies) (*rowTalli
 	first := len(warehouse.MetricsKeyColumns)
 	return &rowTallier{q: q, segments: segments, keys: keys, pairKeys: pairKeys, columns: columns, pairCols: pairCols,
 		first: first, metrics: first + len(q.Segments), tallies: tallies, pairTallies: pairTallies,
-		in: make([]bool, len(segments)), values: make([]float64, len(columns)), present: make([]bool, len(columns))}, nil
+		in: make([]bool, len(segments)), values: make([]float64, len(columns)), present: make([]bool, len(columns)),
+		branches: map[string]*branchTallies{}}, nil
 }
 
 // add tallies one client row.
@@ -241,21 +270,22 @@ func (t *rowTallier) add(cols []string, vals []any) error {
 		}
 		t.values[i], t.present[i] = v, ok
 	}
+	b := t.branch(branch)
 	for s := range t.segments {
 		if !t.in[s] {
 			continue
 		}
 		for i := range q.Metrics {
 			if t.present[i] {
-				t.tallies.Add(keys[s][i].BranchKey(branch), t.values[i])
+				b.values[s][i].Add(t.values[i])
 			}
 		}
 		if q.Identity {
-			t.tallies.Add(keys[s][len(q.Metrics)].BranchKey(branch), 1)
+			b.values[s][len(q.Metrics)].Add(1)
 		}
 		for i, pc := range t.pairCols {
 			if t.present[pc[0]] && t.present[pc[1]] {
-				t.pairTallies.Add(t.pairKeys[s][i].BranchKey(branch), t.values[pc[0]], t.values[pc[1]])
+				b.pairs[s][i].Add(t.values[pc[0]], t.values[pc[1]])
 			}
 		}
 	}

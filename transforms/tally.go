@@ -114,20 +114,27 @@ func (pairTallyFn) ExtractOutput(t statistics.PairTally) statistics.PairTally {
 type Tallies map[string]*statistics.Tally
 
 // Add counts the value v under key.
-func (ts Tallies) Add(key string, v float64) {
+func (ts Tallies) Add(key string, v float64) { ts.At(key).Add(v) }
+
+// At returns the tally of key, created empty if absent.
+func (ts Tallies) At(key string) *statistics.Tally {
 	t := ts[key]
 	if t == nil {
 		t = &statistics.Tally{}
 		ts[key] = t
 	}
-	t.Add(v)
+	return t
 }
 
-// Emit hands every tally, compacted, to emit in key order.
+// Emit hands every non-empty tally, compacted, to emit in key order (At may have created
+// tallies that never got a value).
 func (ts Tallies) Emit(emit func(string, statistics.Tally)) {
 	for _, key := range slices.Sorted(maps.Keys(ts)) {
 		t := ts[key]
 		t.Compact()
+		if len(t.Values) == 0 {
+			continue
+		}
 		emit(key, *t)
 	}
 }
@@ -136,20 +143,26 @@ func (ts Tallies) Emit(emit func(string, statistics.Tally)) {
 type PairTallies map[string]*statistics.PairTally
 
 // Add counts the pair (x, y) under key.
-func (ts PairTallies) Add(key string, x, y float64) {
+func (ts PairTallies) Add(key string, x, y float64) { ts.At(key).Add(x, y) }
+
+// At returns the pair tally of key, created empty if absent.
+func (ts PairTallies) At(key string) *statistics.PairTally {
 	t := ts[key]
 	if t == nil {
 		t = &statistics.PairTally{}
 		ts[key] = t
 	}
-	t.Add(x, y)
+	return t
 }
 
-// Emit hands every pair tally, compacted, to emit in key order.
+// Emit hands every non-empty pair tally, compacted, to emit in key order.
 func (ts PairTallies) Emit(emit func(string, statistics.PairTally)) {
 	for _, key := range slices.Sorted(maps.Keys(ts)) {
 		t := ts[key]
 		t.Compact()
+		if len(t.Counts) == 0 {
+			continue
+		}
 		emit(key, *t)
 	}
 }

@@ -209,15 +209,14 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// TestMemoryLimit checks that a local warehouse has DuckDB's memory limit: the default,
-// or the one its URL names.
+// TestMemoryLimit checks that a local warehouse has the DuckDB memory limit its URL names.
 func TestMemoryLimit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "w.duckdb")
 	if _, err := newDuckDB(path); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ url, want string }{
-		{"duckdb:" + path, "953.6 MiB"}, // 1GB = 10⁹ bytes
+		{"duckdb:" + path + "?memory_limit=1GB", "953.6 MiB"}, // 1GB = 10⁹ bytes
 		{"duckdb:" + path + "?memory_limit=512MiB", "512.0 MiB"},
 	} {
 		c, err := Open(tc.url)
