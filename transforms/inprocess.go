@@ -51,11 +51,16 @@ func TallyInProcess(ctx context.Context, queries []Query) (*CellTallies, error) 
 		}
 		ct.Populations = append(ct.Populations, populationCells(q)...)
 	}
-	for _, t := range ct.Values {
-		t.Compact()
+	// As Tallies.Emit: a branch's tallies are created on its first row, some stay empty.
+	for key, t := range ct.Values {
+		if t.Compact(); len(t.Values) == 0 {
+			delete(ct.Values, key)
+		}
 	}
-	for _, t := range ct.Pairs {
-		t.Compact()
+	for key, t := range ct.Pairs {
+		if t.Compact(); len(t.Counts) == 0 {
+			delete(ct.Pairs, key)
+		}
 	}
 	return ct, nil
 }
