@@ -2,7 +2,6 @@ package statistics
 
 import (
 	"fmt"
-	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -286,14 +285,8 @@ func multiRun(c []float64, n []int32, mt []mtConst, s0, s1, s2, s3 uint64, sb, d
 		var x float64
 		if m := int(n[i]); m > 0 {
 			for k := range m {
-				u := bits.RotateLeft64(s0+s3, 23) + s0
-				t := s1 << 17
-				s2 ^= s0
-				s3 ^= s1
-				s1 ^= s2
-				s0 ^= s3
-				s2 ^= t
-				s3 = bits.RotateLeft64(s3, 45)
+				var u uint64
+				u, s0, s1, s2, s3 = xoshiroStep(s0, s1, s2, s3)
 				l := u & zigExpMask
 				j := u >> 11
 				if j >= expK[l] {
@@ -308,14 +301,8 @@ func multiRun(c []float64, n []int32, mt []mtConst, s0, s1, s2, s3 uint64, sb, d
 			}
 		} else {
 			// rng.norm's fast path.
-			u := bits.RotateLeft64(s0+s3, 23) + s0
-			t := s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= t
-			s3 = bits.RotateLeft64(s3, 45)
+			var u uint64
+			u, s0, s1, s2, s3 = xoshiroStep(s0, s1, s2, s3)
 			l := u & 0x7f
 			j := int64(u) >> 10
 			z := float64(float64(j) * normW[l])
@@ -332,14 +319,7 @@ func multiRun(c []float64, n []int32, mt []mtConst, s0, s1, s2, s3 uint64, sb, d
 			}
 			w = float64(w * w * w)
 			// rng.uniform and the squeeze.
-			u = bits.RotateLeft64(s0+s3, 23) + s0
-			t = s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= t
-			s3 = bits.RotateLeft64(s3, 45)
+			u, s0, s1, s2, s3 = xoshiroStep(s0, s1, s2, s3)
 			z2 := z * z
 			if float64(u>>11)*0x1p-53 >= 1-float64(0.0331*z2*z2) {
 				return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiSqueeze, z: z, u: u}
@@ -375,7 +355,7 @@ func (k *dirichletKernel) onesSums(g *rng) (sa, sb, da, db float64) {
 }
 
 // expRun draws e_i ~ Exp(1) for the values c_0, c_1, … in order — rng.exp
-// inlined by hand, with the xoshiro256++ state (s0, s1, s2, s3) passed and
+// inlined by hand (xoshiroStep is inlined by the compiler), with the xoshiro256++ state (s0, s1, s2, s3) passed and
 // returned by value — and returns the new state, Σ e_i and Σ c_i·e_i
 // (summed left to right) over the values before the first draw that
 // misses the ziggurat's fast path, the index i of that value (len(c) if
@@ -386,15 +366,8 @@ func (k *dirichletKernel) onesSums(g *rng) (sa, sb, da, db float64) {
 //go:noinline
 func expRun(c []float64, s0, s1, s2, s3 uint64) (r0, r1, r2, r3 uint64, sum, dot float64, miss int, missU uint64) {
 	for i, v := range c {
-		// xoshiro256++ step (rng.next).
-		u := bits.RotateLeft64(s0+s3, 23) + s0
-		t := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= t
-		s3 = bits.RotateLeft64(s3, 45)
+		var u uint64
+		u, s0, s1, s2, s3 = xoshiroStep(s0, s1, s2, s3)
 		// Ziggurat fast path (rng.exp).
 		l := u & zigExpMask
 		j := u >> 11

@@ -20,15 +20,24 @@ func newRNG(seed uint64) rng {
 
 // next returns 64 uniformly random bits (xoshiro256++).
 func (r *rng) next() uint64 {
-	out := bits.RotateLeft64(r.s0+r.s3, 23) + r.s0
-	t := r.s1 << 17
-	r.s2 ^= r.s0
-	r.s3 ^= r.s1
-	r.s1 ^= r.s2
-	r.s0 ^= r.s3
-	r.s2 ^= t
-	r.s3 = bits.RotateLeft64(r.s3, 45)
+	var out uint64
+	out, r.s0, r.s1, r.s2, r.s3 = xoshiroStep(r.s0, r.s1, r.s2, r.s3)
 	return out
+}
+
+// xoshiroStep is rng.next on a state held in variables: the kernels' hot loops (expRun,
+// multiRun) call it with their state in registers. It is small enough to be inlined, so
+// it adds no call to them.
+func xoshiroStep(s0, s1, s2, s3 uint64) (out, r0, r1, r2, r3 uint64) {
+	out = bits.RotateLeft64(s0+s3, 23) + s0
+	t := s1 << 17
+	s2 ^= s0
+	s3 ^= s1
+	s1 ^= s2
+	s0 ^= s3
+	s2 ^= t
+	s3 = bits.RotateLeft64(s3, 45)
+	return out, s0, s1, s2, s3
 }
 
 // uniform returns a uniform float64 in [0, 1) with 53 random bits.
