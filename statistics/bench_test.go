@@ -26,12 +26,12 @@ func continuousTally(k int, zeros int64) Tally {
 func BenchmarkBootstrapKernel(b *testing.B) {
 	const k = 100_000
 	t := continuousTally(k, 0)
-	benchReplicates(b, newDirichletKernel(t.Values, t.Counts), k)
+	benchKernel(b, newDirichletKernel(t.Values, t.Counts), k)
 }
 
-// benchReplicates draws b.N replicates of kern over k distinct values and reports the
+// benchKernel draws b.N replicates of kern over k distinct values and reports the
 // time per distinct value per replicate.
-func benchReplicates(b *testing.B, kern *dirichletKernel, k int) {
+func benchKernel(b *testing.B, kern *dirichletKernel, k int) {
 	g := newRNG(1)
 	b.ResetTimer()
 	sink := 0.0
@@ -152,5 +152,5 @@ func BenchmarkBootstrapKernelCounts(b *testing.B) {
 			counts[i]++
 		}
 	}
-	benchReplicates(b, newDirichletKernel(values, counts), k)
+	benchKernel(b, newDirichletKernel(values, counts), k)
 }
