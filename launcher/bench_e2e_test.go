@@ -156,7 +156,7 @@ func benchSize(b *testing.B, clients int, dir, config string) ([]benchStage, ben
 	for _, r := range runs {
 		o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile),
 			Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: r.date, To: r.date,
-			Periods: []configs.Period{r.period}, Output: out, ReadParts: 1, RecreateEnrollments: true,
+			Periods: []configs.Period{r.period}, Output: out, ReadParts: readParts(0), RecreateEnrollments: true,
 			Now: time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)}
 		a := benchAnalysis(b, r.name, o)
 		sum.total += a.total
