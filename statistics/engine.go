@@ -303,14 +303,8 @@ func multiRun(c []float64, n []int32, mt []mtConst, s0, s1, s2, s3 uint64, sb, d
 			// rng.norm's fast path.
 			var u uint64
 			u, s0, s1, s2, s3 = xoshiroStep(s0, s1, s2, s3)
-			l := u & 0x7f
-			j := int64(u) >> 10
-			z := float64(float64(j) * normW[l])
-			aj := uint64(j)
-			if j < 0 {
-				aj = uint64(-j)
-			}
-			if aj >= normK[l] {
+			z, fast := normFast(u)
+			if !fast {
 				return s0, s1, s2, s3, sb, db, i, multiMiss{kind: multiNormMiss, u: u}
 			}
 			w := 1 + float64(mt[i].c*z)

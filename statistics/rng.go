@@ -223,17 +223,24 @@ func wedgeAccept(i uint64, x, y float64) bool {
 // bits; Marsaglia's exponential-rejection tail beyond r).
 func (r *rng) norm() float64 {
 	u := r.next()
+	if x, fast := normFast(u); fast {
+		return x
+	}
+	return r.normSlow(u)
+}
+
+// normFast is the ziggurat's fast path for the 64 bits u: the abscissa x of the layer
+// u picks, and whether it lies inside the layer's rectangle (then x is the variate). It
+// is small enough to be inlined into the kernels' hot loops (multiRun).
+func normFast(u uint64) (x float64, fast bool) {
 	i := u & 0x7f
 	j := int64(u) >> 10
-	x := float64(float64(j) * normW[i])
+	x = float64(float64(j) * normW[i])
 	aj := uint64(j)
 	if j < 0 {
 		aj = uint64(-j)
 	}
-	if aj < normK[i] {
-		return x
-	}
-	return r.normSlow(u)
+	return x, aj < normK[i]
 }
 
 // normSlow finishes a normal draw whose first 64 bits u missed the fast path: the
