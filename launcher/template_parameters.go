@@ -53,6 +53,6 @@ var TemplateParameters = []TemplateParameter{
 	{Name: "timeout", Label: "Timeout", Help: "Give up (and cancel the pipeline) after this long, e.g. 6h.",
 		Regexes: []string{`^[0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h)([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))*$`}},
 	{Name: "seed", Label: "Seed", Help: "Base random seed of the statistics.", Regexes: []string{`^[0-9]+$`}},
-	{Name: "read_parts", Label: "Read parts", Help: "Read each metrics table in this many parts, by different workers.",
+	{Name: "read_parts", Label: "Read parts", Help: "Read each metrics table in this many parts, by different workers (0 or unset: one per CPU of the launcher).",
 		Regexes: []string{`^[0-9]+$`}},
 }
