@@ -156,7 +156,7 @@ func run(ctx context.Context, o RunOptions, out io.Writer) error {
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed, Now: o.Now,
-		ReadParts: o.ReadParts, StatisticsOnly: o.StatisticsOnly,
+		ReadParts: o.ReadParts, StatisticsOnly: o.StatisticsOnly, ShardDraws: shardDraws(),
 	})
 	if err != nil {
 		return err

@@ -103,6 +103,17 @@ func dataflowDryRun() bool {
 	return r != nil && d != nil && r.Value.String() == runnerDataflow && d.Value.String() == "true"
 }
 
+// shardDraws is the plan's ShardDraws for the runner Beam is set to. Shards spread a big
+// bootstrap over Dataflow's workers (transforms.DefaultShardDraws); in this process the
+// bootstrap's goroutines already use every core, and shuffling the shard tasks only costs
+// (at 1M clients: +7% time and +0.5 GB peak), so a Prism run computes every cell in place.
+func shardDraws() int64 {
+	if r := flag.Lookup(beamRunner); r != nil && r.Value.String() == runnerDataflow {
+		return 0
+	}
+	return -1
+}
+
 // templateSubmission reports whether Beam is set to write the Dataflow job for a Flex
 // Template launcher (--template_location): the launcher starts the job after the program
 // ends, so the program cannot wait for its results.

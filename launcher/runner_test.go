@@ -331,3 +331,20 @@ func TestRunRunnerFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestShardDraws checks that only a Dataflow run cuts big bootstraps into shards (which
+// Dataflow spreads over workers): a Prism run computes every cell in place.
+func TestShardDraws(t *testing.T) {
+	keepBeamState(t)
+	for _, tc := range []struct {
+		runner string
+		want   int64
+	}{{runnerPrism, -1}, {runnerDataflow, 0}} {
+		if err := flag.Set(beamRunner, tc.runner); err != nil {
+			t.Fatal(err)
+		}
+		if got := shardDraws(); got != tc.want {
+			t.Errorf("runner %s: shardDraws() = %d, want %d", tc.runner, got, tc.want)
+		}
+	}
+}

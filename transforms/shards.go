@@ -75,7 +75,9 @@ func (c Config) shards(st statistics.Statistic, in statistics.Input) (first []in
 // computing in place gives, since a block's replicates depend on its index alone.
 func computeSharded(s beam.Scope, cfg Config, tasks beam.PCollection) (rows, errs beam.PCollection) {
 	s = s.Scope("Shards")
-	results := beam.ParDo(s, &shardFn{Config: cfg}, tasks)
+	// Without the reshuffle the runner fuses shardFn with computeFn, and a cell's shards
+	// all run in the bundle, on the worker, that emitted them.
+	results := beam.ParDo(s, &shardFn{Config: cfg}, beam.Reshuffle(s, tasks))
 	return beam.ParDo2(s, &assembleFn{Config: cfg}, beam.GroupByKey(s, results))
 }
 
