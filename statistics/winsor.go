@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 )
 
 // winsorKernel computes Bayesian-bootstrap replicates of the winsorized mean
@@ -32,7 +33,14 @@ type winsorKernel struct {
 	tailGam             []gammaSampler   // samplers of multiTail
 	order               []int            // tail draw indexes (onesTail then multiTail) by descending value
 	drop                float64
-	full                *winsorKernel // the kernel whose tail is every value (nil if this is it)
+	// The whole tally and where its tail starts; full is the kernel whose tail is every
+	// value, built on the first fallback (it never happened in the tests at the default
+	// tail size, so it must cost nothing until then).
+	values   []float64
+	counts   []int64
+	cut      int
+	fullOnce sync.Once
+	full     *winsorKernel
 }
 
 // bootstrapMeans is bootstrap_mean's replicates on the Fast engine: with drop > 0 the
@@ -78,16 +86,12 @@ func newWinsorKernel(values []float64, counts []int64, drop float64) *winsorKern
 		cut--
 		mass += counts[cut]
 	}
-	k := splitWinsorKernel(values, counts, cut, drop)
-	if cut > 0 {
-		k.full = splitWinsorKernel(values, counts, 0, drop)
-	}
-	return k
+	return splitWinsorKernel(values, counts, cut, drop)
 }
 
 // splitWinsorKernel builds the kernel whose tail is values[cut:].
 func splitWinsorKernel(values []float64, counts []int64, cut int, drop float64) *winsorKernel {
-	k := &winsorKernel{body: newDirichletKernel(values[:cut], counts[:cut]), drop: drop}
+	k := &winsorKernel{body: newDirichletKernel(values[:cut], counts[:cut]), drop: drop, values: values, counts: counts, cut: cut}
 	for i := cut; i < len(values); i++ {
 		if counts[i] == 1 {
 			k.onesTail = append(k.onesTail, values[i])
@@ -112,12 +116,17 @@ func (k *winsorKernel) tailValue(i int) float64 {
 	return k.multiTail[i-len(k.onesTail)]
 }
 
-// newBuffer returns the scratch space of one goroutine's replicates.
-func (k *winsorKernel) newBuffer() []float64 {
-	if k.full != nil {
-		return make([]float64, len(k.full.order))
+// newBuffer returns the scratch space of one goroutine's replicates (a fallback brings
+// its own).
+func (k *winsorKernel) newBuffer() []float64 { return make([]float64, len(k.order)) }
+
+// fullKernel returns the kernel whose tail is every value, building it once.
+func (k *winsorKernel) fullKernel() *winsorKernel {
+	if k.cut == 0 {
+		return k
 	}
-	return make([]float64, len(k.order))
+	k.fullOnce.Do(func() { k.full = splitWinsorKernel(k.values, k.counts, 0, k.drop) })
+	return k.full
 }
 
 // replicate draws one replicate into scratch space buf (newBuffer). The generator is
@@ -129,7 +138,8 @@ func (k *winsorKernel) replicate(g *rng, buf []float64) float64 {
 		return r
 	}
 	*g = start
-	r, _ := k.full.tryReplicate(g, buf)
+	full := k.fullKernel()
+	r, _ := full.tryReplicate(g, full.newBuffer())
 	return r
 }
 
@@ -173,5 +183,5 @@ func (k *winsorKernel) tryReplicate(g *rng, buf []float64) (replicate float64, o
 		}
 		above += w
 	}
-	return math.NaN(), k.full == nil
+	return math.NaN(), k.cut == 0
 }
