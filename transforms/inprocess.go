@@ -51,17 +51,8 @@ func TallyInProcess(ctx context.Context, queries []Query) (*CellTallies, error) 
 		}
 		ct.Populations = append(ct.Populations, populationCells(q)...)
 	}
-	// As Tallies.Emit: a branch's tallies are created on its first row, some stay empty.
-	for key, t := range ct.Values {
-		if t.Compact(); len(t.Values) == 0 {
-			delete(ct.Values, key)
-		}
-	}
-	for key, t := range ct.Pairs {
-		if t.Compact(); len(t.Counts) == 0 {
-			delete(ct.Pairs, key)
-		}
-	}
+	ct.Values.Prune()
+	ct.Pairs.Prune()
 	return ct, nil
 }
 

@@ -126,15 +126,21 @@ func (ts Tallies) At(key string) *statistics.Tally {
 	return t
 }
 
-// Emit hands every non-empty tally, compacted, to emit in key order (At may have created
-// tallies that never got a value).
+// Prune compacts every tally and drops the empty ones (At creates a branch's tallies on
+// its first row; some never get a value).
+func (ts Tallies) Prune() {
+	for key, t := range ts {
+		if t.Compact(); len(t.Values) == 0 {
+			delete(ts, key)
+		}
+	}
+}
+
+// Emit prunes the tallies and hands each to emit, in key order.
 func (ts Tallies) Emit(emit func(string, statistics.Tally)) {
+	ts.Prune()
 	for _, key := range slices.Sorted(maps.Keys(ts)) {
 		t := ts[key]
-		t.Compact()
-		if len(t.Values) == 0 {
-			continue
-		}
 		emit(key, *t)
 	}
 }
@@ -155,14 +161,20 @@ func (ts PairTallies) At(key string) *statistics.PairTally {
 	return t
 }
 
-// Emit hands every non-empty pair tally, compacted, to emit in key order.
+// Prune compacts every pair tally and drops the empty ones, as Tallies.Prune.
+func (ts PairTallies) Prune() {
+	for key, t := range ts {
+		if t.Compact(); len(t.Counts) == 0 {
+			delete(ts, key)
+		}
+	}
+}
+
+// Emit prunes the pair tallies and hands each to emit, in key order.
 func (ts PairTallies) Emit(emit func(string, statistics.PairTally)) {
+	ts.Prune()
 	for _, key := range slices.Sorted(maps.Keys(ts)) {
 		t := ts[key]
-		t.Compact()
-		if len(t.Counts) == 0 {
-			continue
-		}
 		emit(key, *t)
 	}
 }
