@@ -73,6 +73,8 @@ type RunOptions struct {
 	Bucket string
 	// ReadParts is how many parts each metrics table is read in (≤ 1: one).
 	ReadParts int
+	// ExactBootstrap: bootstrap_mean draws every distinct value (--exact-bootstrap).
+	ExactBootstrap bool
 	// ResultsStaging is where the pipeline writes its tables before they are published:
 	// "" for a temporary folder in Output, or gs://bucket/prefix (Dataflow).
 	ResultsStaging string
@@ -156,7 +158,7 @@ func run(ctx context.Context, o RunOptions, out io.Writer) error {
 	}
 	plan, err := pipeline.NewPlan(decisions, dialect, pipeline.Options{
 		Warehouse: o.Warehouse, Dataset: o.Dataset, EventsTable: o.EventsTable, Seed: o.Seed, Now: o.Now,
-		ReadParts: o.ReadParts, StatisticsOnly: o.StatisticsOnly, ShardDraws: shardDraws(),
+		ReadParts: o.ReadParts, StatisticsOnly: o.StatisticsOnly, ShardDraws: shardDraws(), ExactBootstrap: o.ExactBootstrap,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ type Options struct {
 	// ShardDraws is the bootstrap work above which a branch's replicates are computed in
 	// shards spread over workers (0: transforms.DefaultShardDraws; negative: never).
 	ShardDraws int64
+	// ExactBootstrap: bootstrap_mean draws every distinct value in every replicate (see
+	// transforms.Config.ExactBootstrap).
+	ExactBootstrap bool
 	// ReadParts is how many parts each metrics table is read in, by different workers.
 	ReadParts int
 	// StatisticsOnly reads the metrics tables an earlier run wrote, without running the
@@ -78,7 +81,7 @@ type Skip struct {
 // experiment whose config cannot be planned (e.g. SQL the dialect cannot run) fails the
 // same way.
 func NewPlan(decisions []Decision, d warehouse.Dialect, opts Options) (*Plan, error) {
-	plan := &Plan{Config: transforms.Config{Seed: opts.Seed, Workers: opts.Workers, ShardDraws: opts.ShardDraws}}
+	plan := &Plan{Config: transforms.Config{Seed: opts.Seed, Workers: opts.Workers, ShardDraws: opts.ShardDraws, ExactBootstrap: opts.ExactBootstrap}}
 	var order []string
 	bySlug := map[string]*ExperimentPlan{}
 	lastWord := map[string]string{}

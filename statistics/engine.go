@@ -52,7 +52,11 @@ type sampler interface {
 func newSampler(opts Options) (sampler, error) {
 	switch e := opts.Engine; e {
 	case Fast, "":
-		return fastSampler{workers: opts.Workers, fixedThreshold: opts.FixedThreshold}, nil
+		eps := DefaultBinVariance
+		if opts.ExactBootstrap {
+			eps = 0
+		}
+		return fastSampler{workers: opts.Workers, fixedThreshold: opts.FixedThreshold, binVariance: eps}, nil
 	case NumpyLegacy:
 		return legacySampler{}, nil
 	}
@@ -61,8 +65,9 @@ func newSampler(opts Options) (sampler, error) {
 
 // fastSampler is the Fast engine.
 type fastSampler struct {
-	workers        int  // maximum goroutines; 0 means runtime.GOMAXPROCS(0)
-	fixedThreshold bool // bootstrap_mean clips once, as mozanalysis (Options.FixedThreshold)
+	workers        int     // maximum goroutines; 0 means runtime.GOMAXPROCS(0)
+	fixedThreshold bool    // bootstrap_mean clips once, as mozanalysis (Options.FixedThreshold)
+	binVariance    float64 // bootstrap_mean's ε (binValues); 0 draws every value exactly
 }
 
 // run fills r replicates block by block: block j covers replicates
@@ -132,7 +137,7 @@ func (s fastSampler) dirichletMeans(values []float64, counts []int64, r int, see
 
 // dirichletMeanBlocks is blocks [first, last) of dirichletMeans.
 func (s fastSampler) dirichletMeanBlocks(values []float64, counts []int64, r int, seed uint64, first, last int) []float64 {
-	k := newDirichletKernel(values, counts)
+	k := newBinnedKernel(values, counts, s.binVariance)
 	return s.runBlocks(r, seed, len(values), first, last, func(g *rng, out []float64) {
 		for i := range out {
 			out[i] = k.replicate(g)
@@ -162,8 +167,9 @@ type dirichletKernel struct {
 	ones  []float64 // values with count 1
 	multi []float64 // values with count > 1
 	gam   []gammaSampler
-	nExp  []int32   // gam[i].nExp: > 0 when multi[i]'s gamma is a sum of exponentials
-	mt    []mtConst // gam[i]'s Marsaglia–Tsang constants (when nExp[i] = 0)
+	nExp  []int32    // gam[i].nExp: > 0 when multi[i]'s gamma is a sum of exponentials
+	mt    []mtConst  // gam[i]'s Marsaglia–Tsang constants (when nExp[i] = 0)
+	bins  []valueBin // runs of values drawn as one (newBinnedKernel), after the others
 }
 
 // mtConst is a gammaSampler's Marsaglia–Tsang constants, packed for multiRun.
@@ -203,6 +209,7 @@ func newDirichletKernel(values []float64, counts []int64) *dirichletKernel {
 func (k *dirichletKernel) replicate(g *rng) float64 {
 	sa, sb, da, db := k.onesSums(g)
 	sb, db = k.multiSums(g, sb, db)
+	sb, db = k.binSums(g, sb, db)
 	return (da + db) / (sa + sb)
 }
 

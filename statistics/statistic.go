@@ -56,6 +56,12 @@ type Options struct {
 	// The golden tests set it to compare the Fast engine with mozanalysis'
 	// numbers; the NumpyLegacy engine always clips once.
 	FixedThreshold bool
+	// ExactBootstrap makes the Fast engine's bootstrap_mean draw one gamma variate per
+	// distinct value in every replicate. By default runs of close values are drawn as one
+	// bin (binValues): the replicates' first two moments stay exact and at most
+	// DefaultBinVariance of their variance is drawn from a normal approximation, for a
+	// fraction of the draws on continuous metrics.
+	ExactBootstrap bool
 }
 
 // constructor builds a statistic from its parameters.

@@ -60,7 +60,7 @@ func (s fastSampler) bootstrapMeanBlocks(t Tally, drop float64, r int, seed uint
 	if drop == 0 {
 		return s.dirichletMeanBlocks(c.Values, c.Counts, r, seed, first, last)
 	}
-	k := newWinsorKernel(c.Values, c.Counts, drop)
+	k := newWinsorKernel(c.Values, c.Counts, drop, s.binVariance)
 	return s.runBlocks(r, seed, len(c.Values), first, last, func(g *rng, out []float64) {
 		buf := k.newBuffer()
 		for i := range out {
@@ -76,7 +76,8 @@ func tailClients(n int64, drop float64) int64 {
 }
 
 // newWinsorKernel prepares the replicates of a compacted tally for d = drop > 0.
-func newWinsorKernel(values []float64, counts []int64, drop float64) *winsorKernel {
+// The body's values are binned with eps (binValues); the tail's are drawn exactly.
+func newWinsorKernel(values []float64, counts []int64, drop, eps float64) *winsorKernel {
 	var n int64
 	for _, c := range counts {
 		n += c
@@ -86,12 +87,12 @@ func newWinsorKernel(values []float64, counts []int64, drop float64) *winsorKern
 		cut--
 		mass += counts[cut]
 	}
-	return splitWinsorKernel(values, counts, cut, drop)
+	return splitWinsorKernel(values, counts, cut, drop, eps)
 }
 
 // splitWinsorKernel builds the kernel whose tail is values[cut:].
-func splitWinsorKernel(values []float64, counts []int64, cut int, drop float64) *winsorKernel {
-	k := &winsorKernel{body: newDirichletKernel(values[:cut], counts[:cut]), drop: drop, values: values, counts: counts, cut: cut}
+func splitWinsorKernel(values []float64, counts []int64, cut int, drop, eps float64) *winsorKernel {
+	k := &winsorKernel{body: newBinnedKernel(values[:cut], counts[:cut], eps), drop: drop, values: values, counts: counts, cut: cut}
 	for i := cut; i < len(values); i++ {
 		if counts[i] == 1 {
 			k.onesTail = append(k.onesTail, values[i])
@@ -125,7 +126,7 @@ func (k *winsorKernel) fullKernel() *winsorKernel {
 	if k.cut == 0 {
 		return k
 	}
-	k.fullOnce.Do(func() { k.full = splitWinsorKernel(k.values, k.counts, 0, k.drop) })
+	k.fullOnce.Do(func() { k.full = splitWinsorKernel(k.values, k.counts, 0, k.drop, 0) })
 	return k.full
 }
 
@@ -162,6 +163,7 @@ func (k *winsorKernel) tryReplicate(g *rng, buf []float64) (replicate float64, o
 	if len(multi) > 0 {
 		sum, dot = k.body.multiSums(g, sum, dot)
 	}
+	sum, dot = k.body.binSums(g, sum, dot)
 	for i, v := range k.multiTail {
 		x := k.tailGam[i].draw(g)
 		buf[len(k.onesTail)+i] = x

@@ -53,9 +53,9 @@ func TestWinsorKernelReference(t *testing.T) {
 		kern *winsorKernel
 		d    float64
 	}{
-		{"default tail", newWinsorKernel(tl.Values, tl.Counts, 0.005), 0.005},
-		{"wide drop", newWinsorKernel(tl.Values, tl.Counts, 0.2), 0.2},
-		{"one-value tail", splitWinsorKernel(tl.Values, tl.Counts, len(tl.Values)-1, 0.005), 0.005},
+		{"default tail", newWinsorKernel(tl.Values, tl.Counts, 0.005, 0), 0.005},
+		{"wide drop", newWinsorKernel(tl.Values, tl.Counts, 0.2, 0), 0.2},
+		{"one-value tail", splitWinsorKernel(tl.Values, tl.Counts, len(tl.Values)-1, 0.005, 0), 0.005},
 	}
 	for _, c := range cases {
 		g, ref := newRNG(5), newRNG(5)
@@ -92,7 +92,7 @@ func TestWinsorKernelSmall(t *testing.T) {
 	values, counts := []float64{1, 3, 8}, []int64{4, 4, 4}
 	g, h := newRNG(9), newRNG(9)
 	plain := newDirichletKernel(values, counts)
-	k := newWinsorKernel(values, counts, 1e-9)
+	k := newWinsorKernel(values, counts, 1e-9, 0)
 	buf := k.newBuffer()
 	for range 100 {
 		got, want := k.replicate(&g, buf), plain.replicate(&h)
@@ -103,7 +103,7 @@ func TestWinsorKernelSmall(t *testing.T) {
 	// Two values 0 and 10, d = 0.5: τ is 0 when w_0 ≥ 0.5 (replicate 0), else 10
 	// (replicate 10·w_10 unclipped, w_10 > 0.5, so above 5).
 	values, counts = []float64{0, 10}, []int64{5, 5}
-	k = newWinsorKernel(values, counts, 0.5)
+	k = newWinsorKernel(values, counts, 0.5, 0)
 	buf = k.newBuffer()
 	g = newRNG(3)
 	zeros := 0
@@ -152,34 +152,39 @@ func TestWinsorKernelVariance(t *testing.T) {
 		return ss / float64(len(reps)-1) * n
 	}
 	// The variance of a variance estimate from r replicates has a relative sd of about
-	// sqrt(2/r) = 2.2%; the sample's own deviation from Exp(1) adds about as much.
-	fast := variance(fastSampler{}.bootstrapMeans(tl, d, r, 7))
-	if math.Abs(fast/want-1) > 0.12 {
-		t.Errorf("Fast: n·Var(replicates) = %.4f, want %.4f (the influence function's) ± 12%%", fast, want)
+	// sqrt(2/r) = 2.2%; the sample's own deviation from Exp(1) adds about as much. The
+	// Fast engine is checked with every value drawn exactly and with its default bins.
+	for _, s := range []fastSampler{{}, {binVariance: DefaultBinVariance}} {
+		fast := variance(s.bootstrapMeans(tl, d, r, 7))
+		if math.Abs(fast/want-1) > 0.12 {
+			t.Errorf("Fast (ε = %g): n·Var(replicates) = %.4f, want %.4f (the influence function's) ± 12%%", s.binVariance, fast, want)
+		}
+		t.Logf("n·Var(replicates): Fast (ε = %g) %.4f (want %.4f)", s.binVariance, fast, want)
+		// The mean of the replicates estimates T.
+		reps := s.bootstrapMeans(tl, d, r, 7)
+		if m := nanMean(reps); math.Abs(m-(1-d)) > 4*math.Sqrt(want/n) {
+			t.Errorf("Fast (ε = %g): mean of replicates %.4f, want %.4f ± %.4f", s.binVariance, m, 1-d, 4*math.Sqrt(want/n))
+		}
 	}
 	legacy := variance(legacySampler{}.bootstrapMeans(tl, d, r, 7))
 	if math.Abs(legacy/clippedVar-1) > 0.12 {
 		t.Errorf("NumpyLegacy: n·Var(replicates) = %.4f, want %.4f (the clipped values') ± 12%%", legacy, clippedVar)
 	}
-	t.Logf("n·Var(replicates): Fast %.4f (want %.4f), NumpyLegacy %.4f (want %.4f)", fast, want, legacy, clippedVar)
-	// The mean of the replicates estimates T.
-	reps := fastSampler{}.bootstrapMeans(tl, d, r, 7)
-	if m := nanMean(reps); math.Abs(m-(1-d)) > 4*math.Sqrt(want/n) {
-		t.Errorf("Fast: mean of replicates %.4f, want %.4f ± %.4f", m, 1-d, 4*math.Sqrt(want/n))
-	}
+	t.Logf("n·Var(replicates): NumpyLegacy %.4f (want %.4f)", legacy, clippedVar)
 }
 
 // TestWinsorKernelBlocks checks that bootstrapMeanBlocks pieces join into bootstrapMeans
 // bit for bit.
 func TestWinsorKernelBlocks(t *testing.T) {
 	tl := continuousTally(2000, 300)
-	s := fastSampler{}
-	all := s.bootstrapMeans(tl, 0.005, 1000, 42)
-	var joined []float64
-	for _, rng := range [][2]int{{0, 1}, {1, 3}, {3, blocks(1000)}} {
-		joined = append(joined, s.bootstrapMeanBlocks(tl, 0.005, 1000, 42, rng[0], rng[1])...)
-	}
-	if !slices.Equal(all, joined) {
-		t.Errorf("blocks joined differ from bootstrapMeans")
+	for _, s := range []fastSampler{{}, {binVariance: DefaultBinVariance}} {
+		all := s.bootstrapMeans(tl, 0.005, 1000, 42)
+		var joined []float64
+		for _, rng := range [][2]int{{0, 1}, {1, 3}, {3, blocks(1000)}} {
+			joined = append(joined, s.bootstrapMeanBlocks(tl, 0.005, 1000, 42, rng[0], rng[1])...)
+		}
+		if !slices.Equal(all, joined) {
+			t.Errorf("ε = %g: blocks joined differ from bootstrapMeans", s.binVariance)
+		}
 	}
 }

@@ -116,7 +116,7 @@ func (c Config) computeCell(key string, inputs []statistics.Input, emit func(str
 	}
 	table := cell.StatisticsTable(exp.TableSlug)
 	for _, sc := range stats {
-		stat, err := newStatistic(sc, c.Workers)
+		stat, err := newStatistic(sc, c)
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
@@ -214,12 +214,12 @@ func (c Config) statistics(cell Cell) ([]StatisticConfig, error) {
 	return m.Statistics, nil
 }
 
-func newStatistic(sc StatisticConfig, workers int) (statistics.Statistic, error) {
+func newStatistic(sc StatisticConfig, c Config) (statistics.Statistic, error) {
 	params, err := DecodeParams(sc.Params)
 	if err != nil {
 		return nil, fmt.Errorf("statistic %q: %w", sc.Name, err)
 	}
-	return statistics.NewWithOptions(sc.Name, params, statistics.Options{Workers: workers})
+	return statistics.NewWithOptions(sc.Name, params, statistics.Options{Workers: c.Workers, ExactBootstrap: c.ExactBootstrap})
 }
 
 // preTreat applies the statistic's pre-treatments to the cell's inputs.

@@ -62,8 +62,12 @@ type Config struct {
 	// ShardDraws is the bootstrap work (distinct values × replicates) above which a cell's
 	// statistic is computed in shards of that size spread over workers (0: the default,
 	// DefaultShardDraws; negative: never). It never changes a result.
-	ShardDraws  int64
-	Experiments []ExperimentConfig
+	ShardDraws int64
+	// ExactBootstrap makes bootstrap_mean draw one gamma variate per distinct value in
+	// every replicate, instead of drawing runs of close values as one bin
+	// (statistics.Options.ExactBootstrap).
+	ExactBootstrap bool
+	Experiments    []ExperimentConfig
 }
 
 // ExperimentConfig is the per-experiment part of Config.

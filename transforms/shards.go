@@ -89,7 +89,7 @@ func (f *shardFn) ProcessElement(ctx context.Context, task ShardTask, emit func(
 	if err != nil {
 		return err
 	}
-	st, err := newStatistic(sc, f.Config.Workers)
+	st, err := newStatistic(sc, f.Config)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (f *assembleFn) ProcessElement(ctx context.Context, key string, next func(*
 	if err != nil {
 		return err
 	}
-	st, err := newStatistic(sc, f.Config.Workers)
+	st, err := newStatistic(sc, f.Config)
 	if err != nil {
 		return err
 	}
