@@ -180,3 +180,15 @@ func BenchmarkBootstrapKernelBinned(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPairTallyAdd measures adding one (metric, covariate) pair of a continuous metric
+// (amortised compaction), as a reader does for linear_model_mean.
+func BenchmarkPairTallyAdd(b *testing.B) {
+	g := newRNG(3)
+	var p PairTally
+	for range b.N {
+		x := g.exp()
+		p.Add(x, x*0.6+g.exp())
+	}
+	p.Compact()
+}

