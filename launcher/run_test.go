@@ -421,3 +421,28 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// --exact-bootstrap reaches the run's options (and from there the plan's transforms.Config).
+func TestRunExactBootstrapFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{nil, false}, {[]string{"--exact-bootstrap"}, true}} {
+		app := App()
+		app.Writer, app.ErrWriter = io.Discard, io.Discard
+		var got RunOptions
+		cmd := runCommand()
+		cmd.Action = func(c *cli.Context) error {
+			var err error
+			got, err = runOptionsFrom(c)
+			return err
+		}
+		app.Commands = []*cli.Command{cmd}
+		if err := app.Run(append([]string{"jetstream", "run"}, c.args...)); err != nil {
+			t.Fatal(err)
+		}
+		if got.ExactBootstrap != c.want {
+			t.Errorf("%v: ExactBootstrap = %v, want %v", c.args, got.ExactBootstrap, c.want)
+		}
+	}
+}
