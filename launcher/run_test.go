@@ -354,23 +354,14 @@ experiments_column_type = "simple"
 
 // --bigquery-endpoint points a bigquery: warehouse at an emulator, and only a bigquery: one.
 func TestRunBigQueryEndpointFlag(t *testing.T) {
-	app := App()
-	app.Writer, app.ErrWriter = io.Discard, io.Discard
-	var got RunOptions
-	cmd := runCommand()
-	cmd.Action = func(c *cli.Context) error {
-		var err error
-		got, err = runOptionsFrom(c)
-		return err
-	}
-	app.Commands = []*cli.Command{cmd}
-	if err := app.Run([]string{"jetstream", "run", "--warehouse", "bigquery:mozdata", "--bigquery-endpoint", "127.0.0.1:9050"}); err != nil {
+	got, err := runFlagOptions("--warehouse", "bigquery:mozdata", "--bigquery-endpoint", "127.0.0.1:9050")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "bigquery:mozdata?endpoint=http%3A%2F%2F127.0.0.1%3A9050"; got.Warehouse != want {
 		t.Errorf("warehouse %q, want %q", got.Warehouse, want)
 	}
-	err := app.Run([]string{"jetstream", "run", "--warehouse", "duckdb:x.duckdb", "--bigquery-endpoint", "http://127.0.0.1:9050"})
+	_, err = runFlagOptions("--warehouse", "duckdb:x.duckdb", "--bigquery-endpoint", "http://127.0.0.1:9050")
 	if err == nil || !strings.Contains(err.Error(), "--bigquery-endpoint needs --warehouse bigquery:PROJECT") {
 		t.Errorf("error %v", err)
 	}
@@ -422,23 +413,30 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
+// runFlagOptions parses `jetstream run ARGS` into the run's options, without running.
+func runFlagOptions(args ...string) (RunOptions, error) {
+	app := App()
+	app.Writer, app.ErrWriter = io.Discard, io.Discard
+	var got RunOptions
+	cmd := runCommand()
+	cmd.Action = func(c *cli.Context) error {
+		var err error
+		got, err = runOptionsFrom(c)
+		return err
+	}
+	app.Commands = []*cli.Command{cmd}
+	err := app.Run(append([]string{"jetstream", "run"}, args...))
+	return got, err
+}
+
 // --exact-bootstrap reaches the run's options (and from there the plan's transforms.Config).
 func TestRunExactBootstrapFlag(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want bool
 	}{{nil, false}, {[]string{"--exact-bootstrap"}, true}} {
-		app := App()
-		app.Writer, app.ErrWriter = io.Discard, io.Discard
-		var got RunOptions
-		cmd := runCommand()
-		cmd.Action = func(c *cli.Context) error {
-			var err error
-			got, err = runOptionsFrom(c)
-			return err
-		}
-		app.Commands = []*cli.Command{cmd}
-		if err := app.Run(append([]string{"jetstream", "run"}, c.args...)); err != nil {
+		got, err := runFlagOptions(c.args...)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if got.ExactBootstrap != c.want {
