@@ -234,6 +234,83 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestTrimBufferPool checks that a file warehouse gives back the blocks a statement cached
+// once no statement runs, that trimming leaves the memory limit of the URL (or DuckDB's
+// default) in place, and that jemalloc's background threads are on (they return the freed
+// memory to the system).
+func TestTrimBufferPool(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, options string
+		want          string // memory_limit; "" for DuckDB's default (80% of this machine's RAM, within 0.05 GiB)
+		cache         bool   // whether the scan below leaves its blocks cached (with DuckDB's default limit it
+		// keeps only ~30 MiB of this table's: the check would show nothing)
+	}{
+		{"default limit", "", "", false},
+		{"1GB", "?memory_limit=1GB", "953.6 MiB", true},
+		{"512MiB", "?memory_limit=512MiB", "512.0 MiB", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "w.duckdb")
+			raw, err := sql.Open("duckdb", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 8M random doubles × 2: ~105 MiB of blocks.
+			if _, err := raw.Exec(`CREATE TABLE t AS SELECT random() AS x, random() AS y FROM range(8000000)`); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+			c, err := Open("duckdb:" + path + tc.options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setting := func(name string) string {
+				var v string
+				if err := c.Query(ctx, "SELECT current_setting('"+name+"')", func(_ []string, row []any) error {
+					v = fmt.Sprint(row[0])
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			cachedMiB := func() int64 {
+				var b int64
+				if err := c.Query(ctx, "SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'", func(_ []string, row []any) error {
+					b = row[0].(int64)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return b >> 20
+			}
+			var during int64
+			err = c.Query(ctx, "SELECT sum(x), sum(y) FROM t", func([]string, []any) error {
+				during = cachedMiB() // the scan is over and its blocks cached; its statement still runs
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after := cachedMiB(); tc.cache && (during < 80 || after > 32) {
+				t.Errorf("BASE_TABLE = %d MiB while the scan's statement runs, %d MiB after it; want ≥ 80 MiB (cached), then ≤ 32 MiB (trimmed)", during, after)
+			}
+			if got := setting("memory_limit"); tc.want != "" && got != tc.want {
+				t.Errorf("memory_limit after trimming = %q, want %q", got, tc.want)
+			}
+			// The buffer pool's limit, not only the setting, is back: a list of 10M integers
+			// (80 MB, which cannot be spilled) does not fit in the trimming limit.
+			if err := c.Query(ctx, "SELECT len(list(range)) FROM range(10000000)", func([]string, []any) error { return nil }); err != nil {
+				t.Errorf("a statement needing 80 MB after trimming: %v", err)
+			}
+			if got := setting("allocator_background_threads"); got != "true" {
+				t.Errorf("allocator_background_threads = %q, want true", got)
+			}
+		})
+	}
+}
+
 // test_with_segments: the segment is decided on each client's enrollment day (window 0..0):
 // aaaa (2020-04-02) is not a regular user, bbbb (2020-04-03) is; the metrics query carries
 // the segment column after the key columns.
