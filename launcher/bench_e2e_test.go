@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,16 @@ import (
 //	                           (reading the metrics tables it wrote) for the ratio to plain Go,
 //	                           instead of estimating it (see below); it adds about a pipeline's
 //	                           time per analysis
+//	JETSTREAM_BENCH_RUNS       only these analyses: "week1", "overall" or both, separated by
+//	                           commas (default both)
+//	JETSTREAM_BENCH_DUCKDB     options of the DuckDB warehouse URL, e.g. memory_limit=1GB
+//	                           (appended as duckdb:PATH?OPTIONS; default none: the warehouse
+//	                           package's defaults)
+//	JETSTREAM_BENCH_HEAP_PROFILE  a folder: during each analysis, whenever the Go heap's live
+//	                           bytes (as of the last GC) reach a new maximum, at most once a
+//	                           second, write the heap profile to heap-<run>.pb.gz there, so
+//	                           that the file left is the profile at the Go peak (read it with
+//	                           go tool pprof -top -inuse_space; the live bytes are logged)
 //
 // The stages come from the run's log lines (planning, planned, enrollments, pipeline,
 // pipeline finished, published), timed as they are written (wall times):
@@ -143,18 +154,28 @@ func benchSize(b *testing.B, clients int, dir, config string) ([]benchStage, ben
 	if out == "" {
 		out = b.TempDir()
 	}
-	runs := []struct {
-		name   string
-		date   time.Time
-		period configs.Period
-	}{
+	runs := []benchRun{
 		{"week 1", time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC), configs.Week},
 		{"overall", time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC), configs.Overall},
+	}
+	if only := os.Getenv("JETSTREAM_BENCH_RUNS"); only != "" {
+		keep := map[string]bool{}
+		for _, f := range strings.Split(only, ",") {
+			keep[strings.TrimSpace(f)] = true
+		}
+		runs = slices.DeleteFunc(runs, func(r benchRun) bool { return !keep[strings.ReplaceAll(r.name, " ", "")] })
+		if len(runs) == 0 {
+			b.Fatalf("JETSTREAM_BENCH_RUNS=%q: want week1, overall or both", only)
+		}
+	}
+	warehouse := "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile)
+	if opts := os.Getenv("JETSTREAM_BENCH_DUCKDB"); opts != "" {
+		warehouse += "?" + opts
 	}
 	var all []benchStage
 	var sum benchSummary
 	for _, r := range runs {
-		o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: "duckdb:" + filepath.Join(dir, sampledata.DatabaseFile),
+		o := RunOptions{ConfigOnly: true, ConfigFile: config, Warehouse: warehouse,
 			Dataset: "mozanalysis", EventsTable: "mozdata.telemetry.events", From: r.date, To: r.date,
 			Periods: []configs.Period{r.period}, Output: out, ReadParts: readParts(0), RecreateEnrollments: true,
 			Now: time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)}
@@ -168,6 +189,13 @@ func benchSize(b *testing.B, clients int, dir, config string) ([]benchStage, ben
 	}
 	all = append(all, benchStage{run: "week 1 + overall", name: "total", took: sum.total, rows: sum.rows, peakKiB: sum.peakKiB})
 	return all, sum
+}
+
+// benchRun is one analysis of the benchmark.
+type benchRun struct {
+	name   string
+	date   time.Time
+	period configs.Period
 }
 
 // benchResult is one analysis and its plain-Go reference.
@@ -191,6 +219,7 @@ func benchAnalysis(b *testing.B, name string, o RunOptions) benchResult {
 	defer func() { runPipelineOnce = old }()
 	rec := newStageRecorder()
 	o.Log = newLogger(rec)
+	stopProfiles := heapProfiles(b, name)
 	resetPeakRSS()
 	start := time.Now()
 	rec.begin(start)
@@ -199,6 +228,7 @@ func benchAnalysis(b *testing.B, name string, o RunOptions) benchResult {
 	err := Run(context.Background(), o, &summary)
 	stages := rec.end(time.Now())
 	took, cpu := time.Since(start), cpuTime()-cpu
+	stopProfiles()
 	if err != nil {
 		b.Fatalf("%s: %v\n%s\n%s", name, err, summary.String(), rec.log.String())
 	}
@@ -242,6 +272,61 @@ func benchAnalysis(b *testing.B, name string, o RunOptions) benchResult {
 	res.stages = append(res.stages, benchStage{run: name, name: statsName, took: res.statistics},
 		benchStage{run: name, name: "ratio pipeline / plain Go (target ≤ 3×)", ratio: res.statistics.Seconds() / res.plain.Seconds()})
 	return res
+}
+
+// heapProfiles starts JETSTREAM_BENCH_HEAP_PROFILE's sampler for the analysis name (see
+// BenchmarkEndToEnd) and returns its stop function; without the variable it does nothing.
+func heapProfiles(b *testing.B, name string) (stop func()) {
+	dir := os.Getenv("JETSTREAM_BENCH_HEAP_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "heap-"+strings.ReplaceAll(name, " ", "")+".pb.gz")
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		var at time.Duration
+		start := time.Now()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				b.Logf("%s: Go heap live peak %.0f MiB at %s (profile %s)", name, float64(peak)/(1<<20), at.Round(time.Second), path)
+				return
+			case <-tick.C:
+			}
+			metrics.Read(live)
+			if v := live[0].Value.Uint64(); v > peak {
+				peak, at = v, time.Since(start)
+				if err := writeHeapProfile(path); err != nil {
+					b.Errorf("heap profile: %v", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// writeHeapProfile writes the heap profile (as of the last GC) to path, replacing it whole.
+func writeHeapProfile(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".heap-*")
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // benchPlainGo computes the plan's statistics in plain Go in this process (see
