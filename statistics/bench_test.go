@@ -156,8 +156,9 @@ func BenchmarkBootstrapKernelCounts(b *testing.B) {
 }
 
 // BenchmarkBootstrapKernelBinned draws replicates over the K = 100,000 distinct values of
-// BenchmarkBootstrapKernel, exactly and binned (newBinnedKernel at DefaultBinVariance), and
-// reports the time per replicate and the draws per replicate (exact values + bins).
+// BenchmarkBootstrapKernel, exactly and binned (newBinnedKernel at DefaultBinVariance),
+// reported per distinct value per replicate as there, with the draws a replicate takes
+// (exact values + bins).
 func BenchmarkBootstrapKernelBinned(b *testing.B) {
 	const k = 100_000
 	t := continuousTally(k, 0)
@@ -167,15 +168,7 @@ func BenchmarkBootstrapKernelBinned(b *testing.B) {
 	}{{"exact", 0}, {"binned", DefaultBinVariance}} {
 		b.Run(c.name, func(b *testing.B) {
 			kern := newBinnedKernel(t.Values, t.Counts, c.eps)
-			g := newRNG(1)
-			sink := 0.0
-			for range b.N {
-				sink += kern.replicate(&g)
-			}
-			if sink != sink {
-				b.Fatal("NaN replicate")
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/replicate")
+			benchKernel(b, kern, k)
 			b.ReportMetric(float64(len(kern.ones)+len(kern.multi)+len(kern.bins)), "draws/replicate")
 		})
 	}
