@@ -364,7 +364,7 @@ func BenchmarkStatisticsPipeline1M(b *testing.B) {
 		}
 		tallies := beam.ParDo(s, &benchSourceFn{Clients: n, Shards: benchShards}, beam.CreateList(s, shards))
 		noPairs := transforms.PairTallyPerBranch(s, beam.ParDo(s, clientPairKV, beam.CreateList(s, []clientPair{})))
-		rows, errs := transforms.ComputeCells(s, cfg, transforms.MergeTallies(s, tallies), noPairs)
+		rows, errs := transforms.ComputeCells(s, cfg, transforms.MergeTallies(s, tallies), noPairs, beam.PCollection{})
 		wantAny := make([]any, len(want))
 		for i, w := range want {
 			wantAny[i] = w

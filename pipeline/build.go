@@ -20,9 +20,9 @@ import (
 func Build(s beam.Scope, plan *Plan, location string) {
 	s = s.Scope("Analysis")
 	queries := beam.CreateList(s, plan.Queries)
-	tallies, pairTallies, populations, readErrs := transforms.ReadClients(s, queries)
+	tallies, pairTallies, modelTallies, populations, readErrs := transforms.ReadClients(s, queries)
 	rows, errs := transforms.ComputeCells(s, plan.Config, transforms.MergeTallies(s, tallies),
-		transforms.MergePairTallies(s, pairTallies), populations)
+		transforms.MergePairTallies(s, pairTallies), transforms.MergeModelTallies(s, modelTallies), populations)
 	transforms.WriteTables(s, location, rows)
 	transforms.WriteErrors(s, location, beam.Flatten(s, errs, readErrs))
 }
@@ -31,7 +31,7 @@ func Build(s beam.Scope, plan *Plan, location string) {
 // statistics table, and the errors of statistics that could not be computed. populations
 // name the identity cells counted even when empty (from transforms.ReadClients).
 func Analyse(s beam.Scope, cfg transforms.Config, values, pairs beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
-	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), transforms.PairTallyPerBranch(s, pairs), populations...)
+	return transforms.ComputeCells(s, cfg, transforms.TallyPerBranch(s, values), transforms.PairTallyPerBranch(s, pairs), beam.PCollection{}, populations...)
 }
 
 // Run builds and runs the plan's pipeline on the runner chosen by Beam's --runner option

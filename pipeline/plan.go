@@ -448,7 +448,8 @@ func queryColumns(a *configs.Analysis, dates Dates, period configs.Period, basis
 			c.metrics = append(c.metrics, m)
 			c.unanalysed = append(c.unanalysed, column)
 		}
-		c.pairs = append(c.pairs, transforms.PairColumns{Metric: name, X: name, Y: column})
+		model, tail := modelTally(a.Metrics[name])
+		c.pairs = append(c.pairs, transforms.PairColumns{Metric: name, X: name, Y: column, Model: model, TailFraction: tail})
 	}
 	for _, name := range deferred {
 		for _, st := range a.Metrics[name].Statistics {
@@ -492,6 +493,28 @@ func sqlMetric(a *configs.Analysis, m *configs.Metric) warehouse.Metric {
 type covariate struct {
 	metric string
 	start  int
+}
+
+// modelTally tells how the (metric, covariate) pairs of metric are tallied: as a
+// statistics.ModelTally (model) unless one of its linear models has pre-treatments, which
+// need the pairs themselves; tail is the largest TailFraction its linear models need.
+func modelTally(m *configs.Metric) (model bool, tail float64) {
+	model = true
+	for _, st := range m.Statistics {
+		s, err := statistics.New(st.Name, st.Params)
+		if err != nil {
+			continue // reported when the statistic is computed
+		}
+		frac, ok := statistics.ModelTailFraction(s)
+		if !ok {
+			continue
+		}
+		tail = max(tail, frac)
+		if len(st.PreTreatments) > 0 {
+			model = false
+		}
+	}
+	return model, tail
 }
 
 // covariateOf finds the covariate of metric's linear models in period, as Jetstream decides

@@ -32,3 +32,32 @@ func TestEnrollmentsSource(t *testing.T) {
 		})
 	}
 }
+
+// TestModelTallyDecision: a metric's (metric, covariate) pairs are read as a model tally
+// sized for its linear models' largest drop_highest, unless a linear model has
+// pre-treatments (they need the pairs themselves); other statistics do not matter.
+func TestModelTallyDecision(t *testing.T) {
+	cov := map[string]any{"period": "preenrollment_week"}
+	lm := configs.StatisticSpec{Name: "linear_model_mean", Params: map[string]any{"covariate_adjustment": cov}}
+	lmDrop := configs.StatisticSpec{Name: "linear_model_mean", Params: map[string]any{"drop_highest": 0.05, "covariate_adjustment": cov}}
+	dau := configs.StatisticSpec{Name: "per_client_dau_impact", Params: map[string]any{"covariate_adjustment": cov}}
+	censored := lm
+	censored.PreTreatments = []configs.PreTreatmentSpec{{Name: "censor_highest_values", Params: map[string]any{"fraction": 0.9}}}
+	boot := configs.StatisticSpec{Name: "bootstrap_mean", Params: map[string]any{}, PreTreatments: []configs.PreTreatmentSpec{{Name: "log"}}}
+	cases := []struct {
+		stats []configs.StatisticSpec
+		model bool
+		tail  float64
+	}{
+		{[]configs.StatisticSpec{lm}, true, 0.02},
+		{[]configs.StatisticSpec{dau}, true, 0},
+		{[]configs.StatisticSpec{dau, lmDrop, boot}, true, 0.2},
+		{[]configs.StatisticSpec{censored, dau}, false, 0.02},
+	}
+	for i, c := range cases {
+		model, tail := modelTally(&configs.Metric{Name: "m", Statistics: c.stats})
+		if model != c.model || tail != c.tail {
+			t.Errorf("case %d: model %v, tail fraction %v; want %v, %v", i, model, tail, c.model, c.tail)
+		}
+	}
+}

@@ -11,6 +11,9 @@ type Input struct {
 	Branch string
 	Tally  Tally     // the metric's non-null values
 	Pairs  PairTally // (metric, covariate) or (numerator, denominator) pairs; empty when unused
+	// Model is linear_model_mean's compact form of the (metric, covariate) pairs, which the
+	// pipeline reads instead of Pairs when no pre-treatment needs the pairs themselves.
+	Model ModelTally
 }
 
 // Seeder gives the seed of one branch of the cell being computed (see Seed).

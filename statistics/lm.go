@@ -1,7 +1,6 @@
 package statistics
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -36,6 +35,8 @@ var covariatePeriods = []string{"preenrollment_week", "preenrollment_days28"}
 //     non-null. When every input's Pairs is empty the model is unadjusted.
 //     With pairs, individual rows and the model use the pairs only (mozanalysis
 //     drops rows with a null covariate after computing the thresholds).
+//   - Input.Model: instead of Pairs, the same pairs as a ModelTally (what the
+//     pipeline reads: a fraction of the size). The rows are the same bits.
 //   - Integer typing: mozanalysis rounds a clip threshold up (ceil) when the
 //     column's dtype is integer. Pass the non-Jetstream parameters
 //     `integer_metric` and `integer_covariate` (bool, from the warehouse column
@@ -218,13 +219,22 @@ func clipThreshold(t Tally, q float64, integer *bool) float64 {
 // sufficient statistics of the model data.
 func (s linearModelMean) prepare(inputs []Input) (lmPrepared, error) {
 	var pr lmPrepared
-	var pool, poolX Tally
-	for _, in := range inputs {
+	var pool Tally
+	models := make([]ModelTally, len(inputs))
+	for i, in := range inputs {
 		if err := checkTally(s.Name(), in.Branch, in.Tally, false); err != nil {
 			return pr, err
 		}
 		pool = MergeTallies(pool, in.Tally)
+		models[i] = in.Model
 		if in.Pairs.N() > 0 {
+			c := in.Pairs.Compacted()
+			if slices.ContainsFunc(c.X, math.IsNaN) || slices.ContainsFunc(c.Y, math.IsNaN) {
+				return pr, fmt.Errorf("%s: branch %q: pairs contain NaN (drop clients with a null metric or covariate)", s.Name(), in.Branch)
+			}
+			models[i] = modelTallyOfPairs(c)
+		}
+		if models[i].N() > 0 {
 			pr.useCov = true
 		}
 	}
@@ -236,26 +246,23 @@ func (s linearModelMean) prepare(inputs []Input) (lmPrepared, error) {
 	q := 1 - s.dropHighest
 	pr.threshold = clipThreshold(pool, q, s.integerMetric)
 	if pr.useCov {
-		clipped := make([]PairTally, len(inputs))
-		for i, in := range inputs {
-			c := in.Pairs.Compacted()
-			if slices.ContainsFunc(c.X, math.IsNaN) || slices.ContainsFunc(c.Y, math.IsNaN) {
-				return pr, fmt.Errorf("%s: branch %q: pairs contain NaN (drop clients with a null metric or covariate)", s.Name(), in.Branch)
-			}
-			clipped[i] = c
+		var poolX Tally
+		for _, m := range models {
+			poolX = MergeTallies(poolX, m.Covariate)
 		}
-		poolX = covariateColumn(clipped)
+		if poolX.HasNaN() {
+			return pr, fmt.Errorf("%s: the covariate contains NaN (drop clients with a null metric or covariate)", s.Name())
+		}
 		tx := clipThreshold(poolX, q, s.integerCovariate)
 		for i, in := range inputs {
-			c := clipped[i]
-			if len(c.X) == 0 {
+			if models[i].N() == 0 {
 				continue
 			}
-			ys, xs := make([]float64, len(c.X)), make([]float64, len(c.X))
-			for k := range c.X {
-				ys[k], xs[k] = min(c.X[k], pr.threshold), min(c.Y[k], tx)
+			g, err := models[i].group(in.Branch, pr.threshold, tx)
+			if err != nil {
+				return pr, fmt.Errorf("%s: %w", s.Name(), err)
 			}
-			pr.groups = append(pr.groups, lmGroupOf(in.Branch, ys, xs, c.Counts))
+			pr.groups = append(pr.groups, g)
 		}
 		// The grid is over the model rows, i.e. every pair: poolX clipped.
 		pr.qbar = gridMean(poolX.Clip(tx))
@@ -269,31 +276,6 @@ func (s linearModelMean) prepare(inputs []Input) (lmPrepared, error) {
 		pr.groups = append(pr.groups, lmGroupOf(in.Branch, c.Values, nil, c.Counts))
 	}
 	return pr, nil
-}
-
-// covariateColumn is the tally of the Y (covariate) column of every pair of
-// the compacted pair tallies ps, built with one sort.
-func covariateColumn(ps []PairTally) Tally {
-	type vc struct {
-		v float64
-		c int64
-	}
-	var all []vc
-	for _, p := range ps {
-		for k, y := range p.Y {
-			all = append(all, vc{y, p.Counts[k]})
-		}
-	}
-	slices.SortFunc(all, func(a, b vc) int { return cmp.Compare(a.v, b.v) })
-	var t Tally
-	for _, e := range all {
-		if n := len(t.Values); n > 0 && t.Values[n-1] == e.v {
-			t.Counts[n-1] += e.c
-			continue
-		}
-		t.Values, t.Counts = append(t.Values, e.v), append(t.Counts, e.c)
-	}
-	return t
 }
 
 // sampleSD is pandas' Series.std() (ddof = 1) of a tally, two-pass.

@@ -20,35 +20,19 @@ type lmGroup struct {
 	syy, sxx, sxy float64
 }
 
-// lmGroupOf computes an lmGroup from distinct (y, x) values with counts, in
-// two passes (means, then centred sums) so that no precision is lost to
-// cancellation. xs may be nil (no covariate).
+// lmGroupOf computes an lmGroup from distinct (y, x) values with counts from exact sums
+// (see Moments.group), so that no precision is lost to cancellation and the result is the
+// same however the values were split or ordered. xs may be nil (no covariate).
 func lmGroupOf(branch string, ys, xs []float64, counts []int64) lmGroup {
-	g := lmGroup{branch: branch}
-	var sy, sx float64
+	var m Moments
 	for i, c := range counts {
-		g.n += c
-		sy += float64(ys[i] * float64(c))
+		x := 0.0
 		if xs != nil {
-			sx += float64(xs[i] * float64(c))
+			x = xs[i]
 		}
+		m.Add(ys[i], x, c)
 	}
-	if g.n == 0 {
-		return g
-	}
-	n := float64(g.n)
-	g.meanY, g.meanX = sy/n, sx/n
-	for i, c := range counts {
-		w := float64(c)
-		dy := ys[i] - g.meanY
-		g.syy += float64(w * float64(dy*dy))
-		if xs != nil {
-			dx := xs[i] - g.meanX
-			g.sxx += float64(w * float64(dx*dx))
-			g.sxy += float64(w * float64(dx*dy))
-		}
-	}
-	return g
+	return m.group(branch)
 }
 
 // tQuantile is the p-quantile of Student's t distribution with df degrees

@@ -243,6 +243,9 @@ func (p preTreatment) Apply(inputs []Input, ctx PreTreatmentContext) ([]Input, e
 	out := make([]Input, len(inputs))
 	haveTally, havePairs := false, false
 	for i, in := range inputs {
+		if in.Model.N() > 0 {
+			return nil, fmt.Errorf("%s: branch %q: a model tally cannot be pre-treated (pre-treatments need the pairs themselves)", p.name, in.Branch)
+		}
 		out[i] = Input{Branch: in.Branch}
 		haveTally = haveTally || in.Tally.N() > 0
 		havePairs = havePairs || in.Pairs.N() > 0

@@ -17,6 +17,7 @@ import (
 func init() {
 	register.Function2x2[string, statistics.Tally, string, BranchTally](byCell)
 	register.Function2x2[string, statistics.PairTally, string, BranchTally](byPairCell)
+	register.Function2x2[string, statistics.ModelTally, string, BranchTally](byModelCell)
 	register.Function1x2[string, string, BranchTally](populationMarker)
 	register.DoFn6x1[context.Context, string, func(*BranchTally) bool, func(string, statistics.Row), func(AnalysisError), func(ShardTask), error](&computeFn{})
 	register.Iter1[BranchTally]()
@@ -25,11 +26,12 @@ func init() {
 	register.Emitter1[AnalysisError]()
 }
 
-// BranchTally is one branch's tally, or pair tally, within a cell.
+// BranchTally is one branch's tally, pair tally or model tally within a cell.
 type BranchTally struct {
 	Branch string
 	Tally  statistics.Tally
 	Pairs  statistics.PairTally
+	Model  statistics.ModelTally
 }
 
 // ComputeCells gathers the branch tallies of each cell (a handful of compact tallies per
@@ -39,12 +41,16 @@ type BranchTally struct {
 // with a seed derived from (run seed, cell, branch, statistic). Statistics that fail for a
 // branch become AnalysisErrors; the rest of the cell still produces rows.
 //
-// populations (cell keys, from ReadClients) name the identity cells that must have count
-// rows even when no client is in them, as Jetstream publishes zero counts for an experiment
-// without enrollments.
-func ComputeCells(s beam.Scope, cfg Config, tallies, pairTallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
+// modelTallies may be a zero PCollection (no covariate-adjusted linear model reads model
+// tallies). populations (cell keys, from ReadClients) name the identity cells that must
+// have count rows even when no client is in them, as Jetstream publishes zero counts for
+// an experiment without enrollments.
+func ComputeCells(s beam.Scope, cfg Config, tallies, pairTallies, modelTallies beam.PCollection, populations ...beam.PCollection) (rows, errs beam.PCollection) {
 	s = s.Scope("ComputeCells")
 	cells := []beam.PCollection{beam.ParDo(s, byCell, tallies), beam.ParDo(s, byPairCell, pairTallies)}
+	if modelTallies.IsValid() {
+		cells = append(cells, beam.ParDo(s, byModelCell, modelTallies))
+	}
 	for _, p := range populations {
 		cells = append(cells, beam.ParDo(s, populationMarker, p))
 	}
@@ -71,6 +77,14 @@ func byPairCell(key string, p statistics.PairTally) (string, BranchTally) {
 		panic(err) // keys are built by Cell.BranchKey upstream
 	}
 	return cell.Key(), BranchTally{Branch: branch, Pairs: p}
+}
+
+func byModelCell(key string, m statistics.ModelTally) (string, BranchTally) {
+	cell, branch, err := ParseBranchKey(key)
+	if err != nil {
+		panic(err) // keys are built by Cell.BranchKey upstream
+	}
+	return cell.Key(), BranchTally{Branch: branch, Model: m}
 }
 
 type computeFn struct {
@@ -120,7 +134,7 @@ func (c Config) computeCell(key string, inputs []statistics.Input, emit func(str
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
-		treated, err := preTreat(sc, inputs, exp.windowDays(cell.Period, cell.Window))
+		treated, err := preTreat(sc, stat, inputs, exp.windowDays(cell.Period, cell.Window))
 		if err != nil {
 			fail(newError(cell, sc.Name, err))
 			continue
@@ -170,7 +184,7 @@ func (c Config) emitShards(cell, name string, stat statistics.Statistic, inputs 
 }
 
 // gatherInputs merges the cell's elements per branch — a branch may have a tally and a
-// pair tally (a covariate-adjusted metric) — in branch order, so that the result does not
+// pair or model tally (a covariate-adjusted metric) — in branch order, so that the result does not
 // depend on the order the shuffle delivers them.
 func gatherInputs(next func(*BranchTally) bool) []statistics.Input {
 	byBranch := map[string]*statistics.Input{}
@@ -186,6 +200,9 @@ func gatherInputs(next func(*BranchTally) bool) []statistics.Input {
 		}
 		in.Tally = statistics.MergeTallies(in.Tally, bt.Tally)
 		in.Pairs = statistics.MergePairTallies(in.Pairs, bt.Pairs)
+		if bt.Model.N() > 0 {
+			in.Model = statistics.MergeModelTallies(in.Model, bt.Model)
+		}
 		bt = BranchTally{}
 	}
 	inputs := make([]statistics.Input, 0, len(byBranch))
@@ -222,10 +239,19 @@ func newStatistic(sc StatisticConfig, c Config) (statistics.Statistic, error) {
 	return statistics.NewWithOptions(sc.Name, params, statistics.Options{Workers: c.Workers, ExactBootstrap: c.ExactBootstrap})
 }
 
-// preTreat applies the statistic's pre-treatments to the cell's inputs.
-func preTreat(sc StatisticConfig, inputs []statistics.Input, periodLength int) ([]statistics.Input, error) {
+// preTreat applies the statistic's pre-treatments to the cell's inputs. Model tallies are
+// left out for statistics that do not read them (the pipeline reads the pairs of a linear
+// model with pre-treatments as pairs, see PairColumns.Model; another statistic of the
+// metric may have pre-treatments of its own).
+func preTreat(sc StatisticConfig, stat statistics.Statistic, inputs []statistics.Input, periodLength int) ([]statistics.Input, error) {
 	if len(sc.PreTreatments) == 0 {
 		return inputs, nil
+	}
+	if _, ok := statistics.ModelTailFraction(stat); !ok {
+		inputs = slices.Clone(inputs)
+		for i := range inputs {
+			inputs[i].Model = statistics.ModelTally{}
+		}
 	}
 	pts := make([]statistics.PreTreatment, 0, len(sc.PreTreatments))
 	for _, pc := range sc.PreTreatments {

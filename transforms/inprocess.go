@@ -20,8 +20,9 @@ import (
 
 // CellTallies are the tallies of every cell read by TallyInProcess.
 type CellTallies struct {
-	Values Tallies     // per (cell, branch) key
-	Pairs  PairTallies // per (cell, branch) key
+	Values Tallies      // per (cell, branch) key
+	Pairs  PairTallies  // per (cell, branch) key
+	Models ModelTallies // per (cell, branch) key
 	// Populations are the identity cells that exist even without clients (see ComputeCells).
 	Populations []string
 	// Rows is the number of client rows read.
@@ -33,14 +34,14 @@ type CellTallies struct {
 // written (nothing is written here, whatever Query.Reuse says), in one part; a query
 // without one runs its SQL. A failed query is an error: the reference has no error rows.
 func TallyInProcess(ctx context.Context, queries []Query) (*CellTallies, error) {
-	ct := &CellTallies{Values: Tallies{}, Pairs: PairTallies{}}
+	ct := &CellTallies{Values: Tallies{}, Pairs: PairTallies{}, Models: ModelTallies{}}
 	for _, q := range queries {
 		client, err := warehouse.Open(q.Warehouse)
 		if err != nil {
 			return nil, err
 		}
 		q.ReadParts = 1
-		rt, err := newRowTallier(q, ct.Values, ct.Pairs)
+		rt, err := newRowTallier(q, ct.Values, ct.Pairs, ct.Models)
 		if err != nil {
 			return nil, err
 		}
@@ -53,6 +54,7 @@ func TallyInProcess(ctx context.Context, queries []Query) (*CellTallies, error) 
 	}
 	ct.Values.Prune()
 	ct.Pairs.Prune()
+	ct.Models.Prune()
 	return ct, nil
 }
 
@@ -114,6 +116,13 @@ func (ct *CellTallies) inputs() (map[string][]statistics.Input, error) {
 			return nil, err
 		}
 		in.Pairs = *t
+	}
+	for key, t := range ct.Models {
+		in, err := input(key)
+		if err != nil {
+			return nil, err
+		}
+		in.Model = *t
 	}
 	cells := make(map[string][]statistics.Input, len(byCell)+len(ct.Populations))
 	for _, key := range ct.Populations {

@@ -50,6 +50,10 @@ type Query struct {
 type PairColumns struct {
 	Metric string
 	X, Y   string
+	// Model: the pairs are only read by linear models without pre-treatments, so they are
+	// tallied as a statistics.ModelTally with this TailFraction instead of every pair.
+	Model        bool
+	TailFraction float64
 }
 
 // Config is what the estimating and comparing steps need to know about the analysis. It

@@ -23,27 +23,30 @@ const SegmentAll = "all"
 
 func init() {
 	register.DoFn4x1[context.Context, Query, func(ReadTask), func(AnalysisError), error](&prepareFn{})
-	register.DoFn6x1[context.Context, ReadTask, func(string, statistics.Tally), func(string, statistics.PairTally), func(string), func(AnalysisError), error](&readFn{})
+	register.DoFn7x1[context.Context, ReadTask, func(string, statistics.Tally), func(string, statistics.PairTally), func(string, statistics.ModelTally),
+		func(string), func(AnalysisError), error](&readFn{})
 	register.Emitter1[ReadTask]()
 	register.Emitter1[string]()
 	register.Emitter2[string, statistics.Tally]()
 	register.Emitter2[string, statistics.PairTally]()
+	register.Emitter2[string, statistics.ModelTally]()
 }
 
 // ReadClients runs every query and tallies its client rows per (cell, branch) key: each
 // non-NULL metric value, the identity count, and for the two-column statistics the pairs
-// whose both values are non-NULL. Each row is exploded once into its segments and metrics,
+// whose both values are non-NULL (as model tallies for the covariates of linear models
+// without pre-treatments, see PairColumns.Model). Each row is exploded once into its segments and metrics,
 // straight into the query's tallies, and one partial tally per key leaves the DoFn (the
 // combiner lifting done by hand: per-client values never become elements).
 // The identity query of each basis and window also names its population cells (see
 // ComputeCells). A query that fails (a missing table, bad SQL) does not stop the others:
 // it becomes an AnalysisError for each of its metrics, as Jetstream logs a failed data
 // source and goes on.
-func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, populations, errs beam.PCollection) {
+func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, models, populations, errs beam.PCollection) {
 	s = s.Scope("ReadClients")
 	tasks, prepareErrs := beam.ParDo2(s, &prepareFn{}, queries)
 	out := beam.ParDoN(s, &readFn{}, beam.Reshuffle(s, tasks))
-	return out[0], out[1], out[2], beam.Flatten(s, prepareErrs, out[3])
+	return out[0], out[1], out[2], out[3], beam.Flatten(s, prepareErrs, out[4])
 }
 
 // ReadTask is one part of a query's result to read: rows whose analysis_id hashes to Part
@@ -115,15 +118,15 @@ var ClientRows = beam.NewCounter(MetricsNamespace, CounterClientRows)
 type readFn struct{}
 
 func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally func(string, statistics.Tally), emitPairs func(string, statistics.PairTally),
-	emitPopulation func(string), fail func(AnalysisError)) error {
+	emitModel func(string, statistics.ModelTally), emitPopulation func(string), fail func(AnalysisError)) error {
 	defer addSince(ctx, stageRead, time.Now())
 	q := task.Query
 	client, err := warehouse.Open(q.Warehouse)
 	if err != nil {
 		return err
 	}
-	tallies, pairTallies := Tallies{}, PairTallies{}
-	rt, err := newRowTallier(q, tallies, pairTallies)
+	tallies, pairTallies, modelTallies := Tallies{}, PairTallies{}, ModelTallies{}
+	rt, err := newRowTallier(q, tallies, pairTallies, modelTallies)
 	if err != nil {
 		return err
 	}
@@ -142,6 +145,7 @@ func (f *readFn) ProcessElement(ctx context.Context, task ReadTask, emitTally fu
 	}
 	tallies.Emit(emitTally)
 	pairTallies.Emit(emitPairs)
+	modelTallies.Emit(emitModel)
 	if task.Part == 0 { // one marker per population, whatever the parts
 		for _, key := range populationCells(q) {
 			emitPopulation(key)
@@ -180,6 +184,7 @@ type rowTallier struct {
 	first, metrics int // index of the first segment column, and of the first metric column
 	tallies        Tallies
 	pairTallies    PairTallies
+	modelTallies   ModelTallies
 	in             []bool
 	values         []float64
 	present        []bool
@@ -189,11 +194,12 @@ type rowTallier struct {
 	branches map[string]*branchTallies
 }
 
-// branchTallies are one branch's tallies: values[s][m] of keys[s][m], pairs[s][i] of
-// pairKeys[s][i].
+// branchTallies are one branch's tallies: values[s][m] of keys[s][m], and pairs[s][i] or
+// (when q.Pairs[i].Model) models[s][i] of pairKeys[s][i].
 type branchTallies struct {
 	values [][]*statistics.Tally
 	pairs  [][]*statistics.PairTally
+	models [][]*statistics.ModelTally
 }
 
 // branch returns the tallies of a branch, resolving them on its first row.
@@ -201,20 +207,28 @@ func (t *rowTallier) branch(name string) *branchTallies {
 	if b, ok := t.branches[name]; ok {
 		return b
 	}
-	b := &branchTallies{values: make([][]*statistics.Tally, len(t.keys)), pairs: make([][]*statistics.PairTally, len(t.pairKeys))}
+	b := &branchTallies{values: make([][]*statistics.Tally, len(t.keys)), pairs: make([][]*statistics.PairTally, len(t.pairKeys)),
+		models: make([][]*statistics.ModelTally, len(t.pairKeys))}
 	for s := range t.keys {
 		for _, c := range t.keys[s] {
 			b.values[s] = append(b.values[s], t.tallies.At(c.BranchKey(name)))
 		}
-		for _, c := range t.pairKeys[s] {
-			b.pairs[s] = append(b.pairs[s], t.pairTallies.At(c.BranchKey(name)))
+		for i, c := range t.pairKeys[s] {
+			var pairs *statistics.PairTally
+			var model *statistics.ModelTally
+			if pc := t.q.Pairs[i]; pc.Model {
+				model = t.modelTallies.At(c.BranchKey(name), pc.TailFraction)
+			} else {
+				pairs = t.pairTallies.At(c.BranchKey(name))
+			}
+			b.pairs[s], b.models[s] = append(b.pairs[s], pairs), append(b.models[s], model)
 		}
 	}
 	t.branches[name] = b
 	return b
 }
 
-func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies) (*rowTallier, error) {
+func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies, modelTallies ModelTallies) (*rowTallier, error) {
 	base := Cell{Experiment: q.Experiment, Basis: q.Basis, Period: q.Period, Window: q.Window}
 	segments := append([]string{SegmentAll}, q.Segments...)
 	keys := make([][]Cell, len(segments))
@@ -238,7 +252,7 @@ func newRowTallier(q Query, tallies Tallies, pairTallies PairTallies) (*rowTalli
 	}
 	first := len(warehouse.MetricsKeyColumns)
 	return &rowTallier{q: q, segments: segments, keys: keys, pairKeys: pairKeys, columns: columns, pairCols: pairCols,
-		first: first, metrics: first + len(q.Segments), tallies: tallies, pairTallies: pairTallies,
+		first: first, metrics: first + len(q.Segments), tallies: tallies, pairTallies: pairTallies, modelTallies: modelTallies,
 		in: make([]bool, len(segments)), values: make([]float64, len(columns)), present: make([]bool, len(columns)),
 		branches: map[string]*branchTallies{}}, nil
 }
@@ -284,7 +298,12 @@ func (t *rowTallier) add(cols []string, vals []any) error {
 			b.values[s][len(q.Metrics)].Add(1)
 		}
 		for i, pc := range t.pairCols {
-			if t.present[pc[0]] && t.present[pc[1]] {
+			if !t.present[pc[0]] || !t.present[pc[1]] {
+				continue
+			}
+			if m := b.models[s][i]; m != nil {
+				m.Add(t.values[pc[0]], t.values[pc[1]])
+			} else {
 				b.pairs[s][i].Add(t.values[pc[0]], t.values[pc[1]])
 			}
 		}

@@ -17,7 +17,7 @@ func TestRowTallier(t *testing.T) {
 	q := Query{Experiment: "e", Basis: "enrollments", Period: "week", Window: 1, Segments: []string{"s"},
 		Metrics: []string{"m", "n"}, Identity: true, Pairs: []PairColumns{{Metric: "m", X: "m", Y: "n"}}}
 	values, pairs := Tallies{}, PairTallies{}
-	rt, err := newRowTallier(q, values, pairs)
+	rt, err := newRowTallier(q, values, pairs, ModelTallies{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ func init() {
 	register.Combiner3[statistics.PairTally, Pair, statistics.PairTally](&pairTallyFn{})
 	register.Combiner1[statistics.Tally](&mergeTallyFn{})
 	register.Combiner1[statistics.PairTally](&mergePairTallyFn{})
+	register.Combiner1[statistics.ModelTally](&mergeModelTallyFn{})
 }
 
 // MergeTallies combines the partial tallies of each (cell, branch) key (ReadClients emits
@@ -42,6 +43,21 @@ type mergePairTallyFn struct{}
 
 func (mergePairTallyFn) MergeAccumulators(a, b statistics.PairTally) statistics.PairTally {
 	t := statistics.MergePairTallies(a, b)
+	t.Compact()
+	return t
+}
+
+// MergeModelTallies is MergeTallies for the model tallies of covariate-adjusted linear
+// models.
+func MergeModelTallies(s beam.Scope, partials beam.PCollection) beam.PCollection {
+	s = s.Scope("MergeModelTallies")
+	return beam.CombinePerKey(s, &mergeModelTallyFn{}, partials)
+}
+
+type mergeModelTallyFn struct{}
+
+func (mergeModelTallyFn) MergeAccumulators(a, b statistics.ModelTally) statistics.ModelTally {
+	t := statistics.MergeModelTallies(a, b)
 	t.Compact()
 	return t
 }
@@ -176,5 +192,36 @@ func (ts PairTallies) Emit(emit func(string, statistics.PairTally)) {
 	for _, key := range slices.Sorted(maps.Keys(ts)) {
 		t := ts[key]
 		emit(key, *t)
+	}
+}
+
+// ModelTallies are a reader's partial model tallies per (cell, branch) key, as Tallies.
+type ModelTallies map[string]*statistics.ModelTally
+
+// At returns the model tally of key, created empty (with the tail fraction) if absent.
+func (ts ModelTallies) At(key string, tailFraction float64) *statistics.ModelTally {
+	t := ts[key]
+	if t == nil {
+		m := statistics.NewModelTally(tailFraction)
+		t = &m
+		ts[key] = t
+	}
+	return t
+}
+
+// Prune compacts every model tally and drops the empty ones, as Tallies.Prune.
+func (ts ModelTallies) Prune() {
+	for key, t := range ts {
+		if t.Compact(); t.N() == 0 {
+			delete(ts, key)
+		}
+	}
+}
+
+// Emit prunes the model tallies and hands each to emit, in key order.
+func (ts ModelTallies) Emit(emit func(string, statistics.ModelTally)) {
+	ts.Prune()
+	for _, key := range slices.Sorted(maps.Keys(ts)) {
+		emit(key, *ts[key])
 	}
 }
