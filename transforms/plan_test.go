@@ -54,6 +54,7 @@ func TestNumeric(t *testing.T) {
 	}{
 		{nil, 0, false}, {true, 1, true}, {false, 0, true}, {int64(7), 7, true}, {int32(-2), -2, true},
 		{2.5, 2.5, true}, {math.NaN(), 0, false}, {big.NewInt(1 << 40), 1 << 40, true},
+		{new(big.Int).Lsh(big.NewInt(3), 70), 3 * (1 << 70), true}, // beyond int64: through big.Float
 	}
 	for _, tc := range cases {
 		got, ok, err := Numeric(tc.in)

@@ -368,7 +368,10 @@ func Numeric(v any) (float64, bool, error) {
 		return x, !math.IsNaN(x), nil
 	case float32:
 		return float64(x), !math.IsNaN(float64(x)), nil
-	case *big.Int:
+	case *big.Int: // DuckDB's HUGEINT, e.g. the SUM of an integer column
+		if x.IsInt64() { // the usual case, without big.Float's allocations
+			return float64(x.Int64()), true, nil
+		}
 		f, _ := new(big.Float).SetInt(x).Float64()
 		return f, true, nil
 	case interface{ Float64() float64 }: // DuckDB DECIMAL
