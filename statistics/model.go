@@ -18,7 +18,8 @@ import (
 //     K = ⌈TailFraction·m⌉ + minModelTail for m pairs; TailFraction is 4× the largest
 //     drop_highest of the statistics that read it (see ModelTailFraction);
 //   - Bulk holds the exact moments of the other pairs, and BulkMaxY, BulkMaxX their
-//     largest values.
+//     largest values. Once a pruning has set CutY and CutX (its K-th largest y and x), a
+//     pair at or below both goes straight to Bulk: most pairs never enter the tail.
 //
 // At the end (group), if BulkMaxY ≤ t and BulkMaxX ≤ t_x the clip is the identity on the
 // bulk, and the clipped moments are Bulk plus the clipped tail, exactly: the same bits as
@@ -33,6 +34,7 @@ type ModelTally struct {
 	Tail               PairTally // X = y (the metric), Y = x (the covariate), as Input.Pairs
 	Bulk               Moments
 	BulkMaxY, BulkMaxX float64
+	CutY, CutX         float64 // the last pruning's K-th largest y and x (when Bulk.N > 0)
 	TailFraction       float64
 	Pairs              int64 // pairs recorded, Bulk.N + Tail.N(), kept so that N is O(1)
 }
@@ -70,6 +72,11 @@ func (m ModelTally) N() int64 { return m.Pairs }
 func (m *ModelTally) Add(y, x float64) {
 	m.Pairs++
 	m.Covariate.Add(x)
+	if m.Bulk.N > 0 && y <= m.CutY && x <= m.CutX { // false for NaN: it stays in the tail
+		m.BulkMaxY, m.BulkMaxX = max(m.BulkMaxY, y), max(m.BulkMaxX, x)
+		m.Bulk.Add(y, x, 1)
+		return
+	}
 	m.Tail.Add(y, x)
 	if len(m.Tail.X)+len(m.Tail.Pending)/2 >= m.pruneAt() {
 		m.prune()
@@ -90,9 +97,10 @@ func (m *ModelTally) Merge(o ModelTally) {
 	m.Tail = MergePairTallies(m.Tail, o.Tail)
 	if o.Bulk.N > 0 {
 		if m.Bulk.N == 0 {
-			m.BulkMaxY, m.BulkMaxX = o.BulkMaxY, o.BulkMaxX
+			m.BulkMaxY, m.BulkMaxX, m.CutY, m.CutX = o.BulkMaxY, o.BulkMaxX, o.CutY, o.CutX
 		}
 		m.BulkMaxY, m.BulkMaxX = max(m.BulkMaxY, o.BulkMaxY), max(m.BulkMaxX, o.BulkMaxX)
+		m.CutY, m.CutX = min(m.CutY, o.CutY), min(m.CutX, o.CutX)
 		m.Bulk.Merge(o.Bulk)
 	}
 	m.TailFraction = max(m.TailFraction, o.TailFraction)
@@ -127,6 +135,7 @@ func (m *ModelTally) prune() {
 	}
 	yK := kthLargest(t.X, t.Counts, k)
 	xK := kthLargest(t.Y, t.Counts, k)
+	m.CutY, m.CutX = yK, xK
 	kept := PairTally{}
 	for i, y := range t.X {
 		x, c := t.Y[i], t.Counts[i]

@@ -20,6 +20,15 @@ type Moments struct {
 
 // Add adds the pair (y, x) c times (c ≥ 1, below 2⁵³).
 func (m *Moments) Add(y, x float64, c int64) {
+	if c == 1 { // the usual case: one client
+		m.N++
+		m.Y.Add(y)
+		m.X.Add(x)
+		addWeightedProduct(&m.YY, 1, y, y)
+		addWeightedProduct(&m.XX, 1, x, x)
+		addWeightedProduct(&m.XY, 1, x, y)
+		return
+	}
 	w := float64(c)
 	m.N += c
 	m.Y.AddProduct(w, y)
