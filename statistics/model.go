@@ -15,8 +15,9 @@ import (
 //   - Covariate is the tally of every x: t_x, the integer check and q̄ (10,000 quantiles
 //     of the clipped pooled covariate) need the column itself;
 //   - Tail holds, as pairs, those with one of the K largest y or one of the K largest x,
-//     K = ⌈TailFraction·m⌉ + minModelTail for m pairs; TailFraction is 4× the largest
-//     drop_highest of the statistics that read it (see ModelTailFraction);
+//     K = ⌈TailFraction·m⌉ + minModelTail for m pairs; TailFraction is 2·d·B for the
+//     largest drop_highest d of the statistics that read it and B branches (see
+//     ModelTailFraction);
 //   - Bulk holds the exact moments of the other pairs, and BulkMaxY, BulkMaxX their
 //     largest values. Once a pruning has set CutY and CutX (its K-th largest y and x), a
 //     pair at or below both goes straight to Bulk: most pairs never enter the tail.
@@ -24,9 +25,11 @@ import (
 // At the end (group), if BulkMaxY ≤ t and BulkMaxX ≤ t_x the clip is the identity on the
 // bulk, and the clipped moments are Bulk plus the clipped tail, exactly: the same bits as
 // from every pair (the moments are exact sums). Otherwise group fails. That needs a branch
-// with more than 4× its share of the pooled top d above the threshold (K is 4·d·m), e.g. a
-// small branch holding most of the pooled top, or pairs arriving sorted by decreasing y;
-// the pipeline reads clients in a random order (by analysis_id).
+// with more than a fraction 2·d·B of its clients above the pooled threshold: twice what
+// it has when, with equal allocations, it holds the whole pooled top d·N. So it takes a
+// small branch (a 5% branch of two) holding nearly all of the pooled top, or pairs
+// arriving sorted by decreasing y; the pipeline reads clients in a random order (by
+// analysis_id).
 //
 // Like Tally it is a Beam-encodable CombineFn accumulator: exported fields only.
 type ModelTally struct {
@@ -43,15 +46,16 @@ type ModelTally struct {
 // part, a bundle) are never pruned below their expected share of the pooled top.
 const minModelTail = 256
 
-// ModelTailFraction is the TailFraction that the pairs read by statistic s need: 4× its
-// drop_highest. ok is false when s is not a linear model (linear_model_mean,
+// ModelTailFraction is the TailFraction that the pairs read by statistic s need in an
+// experiment of the given number of branches: 2·d·max(B, 2) for its drop_highest d (see
+// ModelTally). ok is false when s is not a linear model (linear_model_mean,
 // per_client_dau_impact), which never reads a model tally.
-func ModelTailFraction(s Statistic) (float64, bool) {
+func ModelTailFraction(s Statistic, branches int) (float64, bool) {
 	lm, ok := s.(linearModelMean)
 	if !ok {
 		return 0, false
 	}
-	return 4 * lm.dropHighest, true
+	return min(1, 2*lm.dropHighest*float64(max(branches, 2))), true
 }
 
 // NewModelTally is an empty model tally with the given TailFraction.
@@ -204,7 +208,7 @@ func (m ModelTally) group(branch string, t, tx float64) (lmGroup, error) {
 	if m.Bulk.N > 0 && (m.BulkMaxY > t || m.BulkMaxX > tx) {
 		return lmGroup{}, fmt.Errorf("branch %q: the model tally kept too few top values: "+
 			"its bulk reaches y = %v, x = %v above the thresholds t = %v, t_x = %v "+
-			"(more than 4× the branch's share of clients above the pooled threshold)", branch, m.BulkMaxY, m.BulkMaxX, t, tx)
+			"(too large a share of the branch's clients above the pooled threshold)", branch, m.BulkMaxY, m.BulkMaxX, t, tx)
 	}
 	mo := m.Bulk.clone()
 	tail := m.Tail.Compacted()
