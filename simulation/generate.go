@@ -100,18 +100,19 @@ func Generate(seed uint64, i, clients int, effect float64) ([2]BranchData, error
 
 // Inputs are the statistics inputs of one experiment's two branches, as
 // transforms.ReadClients tallies them: the metric's values (Tally) with the (metric,
-// covariate) pairs (Pairs), and the binary metric's values.
-func Inputs(branches [2]BranchData) (continuous, binary []statistics.Input) {
+// covariate) pairs as a model tally of the given tail fraction (Model), and the binary
+// metric's values.
+func Inputs(branches [2]BranchData, modelTail float64) (continuous, binary []statistics.Input) {
 	for _, d := range branches {
-		c := statistics.Input{Branch: d.Name}
+		c := statistics.Input{Branch: d.Name, Model: statistics.NewModelTally(modelTail)}
 		bin := statistics.Input{Branch: d.Name}
 		for k, y := range d.Metric {
 			c.Tally.Add(y)
-			c.Pairs.Add(y, d.Covariate[k])
+			c.Model.Add(y, d.Covariate[k])
 			bin.Tally.Add(d.Binary[k])
 		}
 		c.Tally.Compact()
-		c.Pairs.Compact()
+		c.Model.Compact()
 		bin.Tally.Compact()
 		continuous, binary = append(continuous, c), append(binary, bin)
 	}

@@ -220,7 +220,13 @@ func simulateOne(cfg Config, stats [3]statistics.Statistic, i int) (result, erro
 	if err != nil {
 		return result{}, fmt.Errorf("experiment %d: %w", i, err)
 	}
-	continuous, binary := Inputs(data)
+	modelTail := 0.0
+	for k, s := range simulated {
+		if frac, ok := statistics.ModelTailFraction(stats[k], 2); ok && s.name == "linear_model_mean" {
+			modelTail = frac
+		}
+	}
+	continuous, binary := Inputs(data, modelTail)
 	var r result
 	for k, s := range simulated {
 		inputs := continuous
