@@ -8,26 +8,40 @@ import (
 
 // referenceWinsorReplicate is the definition of a winsorKernel replicate, computed
 // naively: the Dirichlet draws in dirichletKernel's order (count-1 values ascending, then
-// the others ascending), the weighted (1 − d)-quantile τ = the smallest value whose
-// cumulative weight reaches (1 − d)·Σg, and Σ min(v, τ)·g / Σg.
-func referenceWinsorReplicate(values []float64, counts []int64, d float64, g *rng) float64 {
-	draws := make([]float64, len(values))
-	for i, c := range counts {
+// the others ascending) of the values below values[top:], then one Gamma draw for the
+// total weight of values[top:] (top = len(values): none); the weighted (1 − d)-quantile
+// τ = the smallest value whose cumulative weight reaches (1 − d)·Σg, and Σ min(v, τ)·g /
+// Σg. It is NaN when τ would be in values[top:], whose weights are not drawn apart.
+func referenceWinsorReplicate(values []float64, counts []int64, top int, d float64, g *rng) float64 {
+	draws := make([]float64, top)
+	for i, c := range counts[:top] {
 		if c == 1 {
 			draws[i] = g.exp()
 		}
 	}
-	for i, c := range counts {
+	for i, c := range counts[:top] {
 		if c > 1 {
 			gs := newGammaSampler(float64(c))
 			draws[i] = gs.draw(g)
 		}
 	}
-	var sum float64
+	var topWeight float64
+	if top < len(values) {
+		var n int64
+		for _, c := range counts[top:] {
+			n += c
+		}
+		gs := newGammaSampler(float64(n))
+		topWeight = gs.draw(g)
+	}
+	sum := topWeight
 	for _, x := range draws {
 		sum += x
 	}
-	tau, cum := values[len(values)-1], 0.0
+	tau, cum := math.NaN(), 0.0
+	if top == len(values) {
+		tau = values[len(values)-1]
+	}
 	for i, x := range draws {
 		cum += x
 		if cum >= (1-d)*sum {
@@ -35,8 +49,8 @@ func referenceWinsorReplicate(values []float64, counts []int64, d float64, g *rn
 			break
 		}
 	}
-	var dot float64
-	for i, v := range values {
+	dot := tau * topWeight
+	for i, v := range values[:top] {
 		dot += min(v, tau) * draws[i]
 	}
 	return dot / sum
@@ -44,20 +58,30 @@ func referenceWinsorReplicate(values []float64, counts []int64, d float64, g *rn
 
 // TestWinsorKernelReference checks the kernel, through its fast path and through its
 // fallback (a tail of one value, which the threshold often falls below), against the
-// naive definition, and that it consumes the generator exactly as the naive draws do.
+// naive definition, and that it consumes the generator exactly as the naive draws do;
+// kernels with a top against the naive definition with the same top.
 func TestWinsorKernelReference(t *testing.T) {
 	tl := continuousTally(3000, 0)
 	tl = MergeTallies(tl, NewTally([]float64{0, 1, 2.5, 40, 55}, []int64{700, 2, 40, 3, 1}))
+	big := continuousTally(100000, 0)
+	big = MergeTallies(big, NewTally([]float64{0, 60, 70}, []int64{5000, 30, 40}))
 	cases := []struct {
 		name string
+		tl   Tally
 		kern *winsorKernel
 		d    float64
+		top  bool // the kernel has a top
 	}{
-		{"default tail", newWinsorKernel(tl.Values, tl.Counts, 0.005, 0), 0.005},
-		{"wide drop", newWinsorKernel(tl.Values, tl.Counts, 0.2, 0), 0.2},
-		{"one-value tail", splitWinsorKernel(tl.Values, tl.Counts, len(tl.Values)-1, 0.005, 0), 0.005},
+		{"default tail", tl, newWinsorKernel(tl.Values, tl.Counts, 0.005, 0), 0.005, false},
+		{"wide drop", tl, newWinsorKernel(tl.Values, tl.Counts, 0.2, 0), 0.2, true},
+		{"105,070 clients", big, newWinsorKernel(big.Values, big.Counts, 0.005, 0), 0.005, true},
+		{"one-value tail", tl, splitWinsorKernel(tl.Values, tl.Counts, len(tl.Values)-1, len(tl.Values), 0.005, 0), 0.005, false},
 	}
 	for _, c := range cases {
+		tl := c.tl
+		if (c.kern.top != nil) != c.top {
+			t.Fatalf("%s: top %v, want %v", c.name, c.kern.top != nil, c.top)
+		}
 		g, ref := newRNG(5), newRNG(5)
 		buf := c.kern.newBuffer()
 		fellBack := 0
@@ -67,7 +91,7 @@ func TestWinsorKernelReference(t *testing.T) {
 				fellBack++
 			}
 			got := c.kern.replicate(&g, buf)
-			want := referenceWinsorReplicate(tl.Values, tl.Counts, c.d, &ref)
+			want := referenceWinsorReplicate(tl.Values, tl.Counts, c.kern.topCut, c.d, &ref)
 			if math.Abs(got-want) > 1e-12*math.Abs(want) {
 				t.Fatalf("%s: replicate %d = %v, want %v", c.name, rep, got, want)
 			}
@@ -78,7 +102,7 @@ func TestWinsorKernelReference(t *testing.T) {
 		if c.name == "one-value tail" && fellBack == 0 {
 			t.Errorf("%s: the fallback never ran", c.name)
 		}
-		if c.name == "default tail" && fellBack != 0 {
+		if c.name != "one-value tail" && fellBack != 0 {
 			t.Errorf("%s: fell back %d times in 200 replicates", c.name, fellBack)
 		}
 	}
