@@ -106,7 +106,7 @@ func (t ReadTask) sql(d warehouse.Dialect) string {
 	}
 	sql := "SELECT * FROM " + d.Table(q.Dataset, q.Table)
 	if q.ReadParts > 1 {
-		sql += " WHERE " + d.Part("analysis_id", q.ReadParts, t.Part)
+		sql += " WHERE " + d.Part(d.Table(q.Dataset, q.Table), "analysis_id", q.ReadParts, t.Part)
 	}
 	return sql
 }

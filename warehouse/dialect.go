@@ -31,9 +31,11 @@ type Dialect interface {
 	Ident(name string) string
 	// Rewrite adapts user-written BigQuery SQL (metric expressions, from expressions).
 	Rewrite(sql string) string
-	// Part renders a condition that holds for part `part` of `parts` disjoint parts of the
-	// rows, by a hash of column: how one table is read by several workers at once.
-	Part(column string, parts, part int) string
+	// Part renders a condition on the rows of table that holds for part `part` of `parts`
+	// disjoint parts covering them all: how one table is read by several workers at once.
+	// BigQuery splits by a hash of column; DuckDB by ranges of rowid (each part scans its
+	// rows only, not the whole table).
+	Part(table, column string, parts, part int) string
 }
 
 // BigQuery is the production dialect.
@@ -63,11 +65,30 @@ func (b BigQuery) Dataset(dataset string) string {
 	return fmt.Sprintf("`%s.%s`", b.Project, dataset)
 }
 func (BigQuery) Rewrite(sql string) string { return sql }
-func (BigQuery) Part(column string, parts, part int) string {
+func (BigQuery) Part(_, column string, parts, part int) string {
 	return fmt.Sprintf("ABS(MOD(FARM_FINGERPRINT(CAST(%s AS STRING)), %d)) = %d", column, parts, part)
 }
-func (DuckDB) Part(column string, parts, part int) string {
-	return fmt.Sprintf("hash(CAST(%s AS VARCHAR)) %% %d = %d", column, parts, part)
+
+// Part is a range of rowids: [count·part/parts, count·(part+1)/parts), with the first
+// part open below and the last open above, so that every row is in exactly one part even
+// if rowids had gaps (a table written once has rowids 0 … count−1). DuckDB reads only the
+// row groups of the range: at 5M clients one of 8 parts took 8 s instead of 27 s by a
+// hash of analysis_id (which scans and hashes every row for each part), and duckdb-go,
+// which materialises a result before handing out its first row, held 360 instead of
+// 620 MiB.
+func (DuckDB) Part(table, _ string, parts, part int) string {
+	count := "(SELECT count(*) FROM " + table + ")"
+	var conds []string
+	if part > 0 {
+		conds = append(conds, fmt.Sprintf("rowid >= %s * %d // %d", count, part, parts))
+	}
+	if part < parts-1 {
+		conds = append(conds, fmt.Sprintf("rowid < %s * %d // %d", count, part+1, parts))
+	}
+	if len(conds) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(conds, " AND ")
 }
 func (BigQuery) Ident(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "\\`") + "`"

@@ -29,19 +29,18 @@ type duckDB struct {
 	mu    sync.RWMutex
 }
 
-// DefaultDuckDBMemoryLimit is the memory limit of a local DuckDB warehouse: "" keeps
-// DuckDB's own (80% of the machine's RAM). It bounds DuckDB only while a statement runs:
-// between statements the client trims the buffer pool (see trim), so the pipeline does not
-// run beside DuckDB's cache of the tables it read (1.0–1.3 GB at 1M clients).
-// `duckdb:PATH?memory_limit=SIZE` sets one; queries that need more spill to disk next to
-// the database file (temp_directory), or fail. DuckDB 1.4's out-of-core joins and
-// aggregates do not degrade smoothly on the metrics query of the 1M benchmark (12 metrics
-// and their covariates): 1280MB–2GB run it at full speed (DuckDB at 1.4–2.0 GB RSS), 1GB
-// fails ("failed to pin block", every time), 384–768MB run it but spill 7–12 GB to disk and
-// take 2–3.5× as long, and 256MB fails. At 5M clients 512MB and 2GB failed on the metrics
-// query and 1280MB on the enrollments query (temporary directory capped at 20 GB). No
-// small limit works at every size, so the default stays DuckDB's.
-const DefaultDuckDBMemoryLimit = ""
+// DefaultDuckDBMemoryLimit is the memory limit of a local DuckDB warehouse opened from a URL
+// without ?memory_limit. It bounds DuckDB only while a statement runs: between statements
+// the client trims the buffer pool (see trim). Without a limit DuckDB keeps up to 80% of
+// the machine's RAM of cached table blocks while a query runs (10.8 GB of RSS for the 5M
+// clients benchmark's metrics query). 2GB fits the benchmark's enrollments query at 5M
+// clients (2.1 GB of RSS, 42 s; 1536MB fails it) and its metrics query for up to about 1.7M
+// clients in one statement (1280MB and up run it at 1M at full speed; 1GB fails, "failed
+// to pin block"; 768MB and below spill 7–12 GB and take 2–3× as long); bigger metrics
+// queries are written in shards of clients (see writeSharded).
+// `duckdb:PATH?memory_limit=SIZE` sets another; queries that need more spill to disk next
+// to the database file (temp_directory), or fail.
+const DefaultDuckDBMemoryLimit = "2GB"
 
 // openDuckDB opens location, a database file with an optional ?memory_limit=SIZE.
 func openDuckDB(location string) (Client, error) {
@@ -146,6 +145,85 @@ func (c *duckDB) trim() error {
 	_, _ = c.db.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", trimLimit))
 	if _, err := c.db.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", c.limit)); err != nil {
 		return fmt.Errorf("duckdb: restoring the memory limit after trimming the buffer pool: %w", err)
+	}
+	return nil
+}
+
+// shardClients is the most enrolled clients whose metrics a DuckDB warehouse computes in one
+// statement. The metrics query's hash joins and aggregates grow with the clients (about
+// 1.2 GB at 1M clients for the benchmark's 22 metric columns over two windows): at 5M
+// clients it failed within 2GB, and without a limit DuckDB peaked at 10.8 GB. In shards
+// of up to 1.75M clients it runs within DefaultDuckDBMemoryLimit (5M clients: 3 shards,
+// 2.2 GB of RSS). Each shard scans the data source again (about 13 s a window at 5M
+// clients), so shards are not smaller than needed.
+var shardClients int64 = 1_750_000
+
+// minShardClients is the smallest shard writeSharded retries with after running out of memory.
+const minShardClients = 100_000
+
+// shardCondition is the condition MetricsQuery.SQL leaves in the enrollments CTE for
+// writeSharded (clientShard), with the enrollments table.
+var shardCondition = regexp.MustCompile(regexp.QuoteMeta(shardMarker) + `(.+?) \*/ TRUE`)
+
+// writeSharded writes the metrics table of a query with more than shardClients enrolled
+// clients as one CREATE TABLE AS and INSERTs in one transaction, each restricted to the
+// clients whose analysis_id hashes to its shard, so that the hash tables of each
+// statement hold 1/shards of the clients. The table has the same rows (a client's row
+// depends only on that client); each statement's rows are in ORDER BY order, the table's
+// are not. A shard that runs out of memory rolls the transaction back, and the table is
+// written again in twice as many shards. Queries without the condition, or with fewer
+// clients, are left to WriteTable's one statement (written false).
+func (c *duckDB) writeSharded(ctx context.Context, dataset, table, q string) (bool, error) {
+	m := shardCondition.FindStringSubmatch(q)
+	if m == nil {
+		return false, nil
+	}
+	var clients int64
+	err := c.statement(func() error { return c.db.QueryRowContext(ctx, "SELECT count(*) FROM "+m[1]).Scan(&clients) })
+	if err != nil {
+		return false, fmt.Errorf("duckdb: counting the enrolled clients in %s to shard the query: %w", m[1], err)
+	}
+	shards := (clients + shardClients - 1) / shardClients
+	for shards > 1 {
+		err := c.statement(func() error { return c.writeShards(ctx, dataset, table, q, m[0], shards) })
+		var derr *duckdb.Error
+		if err == nil || !errors.As(err, &derr) || derr.Type != duckdb.ErrorTypeOutOfMemory || clients/(shards*2) < minShardClients {
+			return err == nil, err
+		}
+		shards *= 2
+	}
+	return false, nil
+}
+
+// writeShards runs the statements of writeSharded in one transaction on one connection.
+func (c *duckDB) writeShards(ctx context.Context, dataset, table, q, condition string, shards int64) (err error) {
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			if _, rerr := conn.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("duckdb: rolling back: %w", rerr))
+			}
+		}
+	}()
+	for k := range shards {
+		shard := strings.ReplaceAll(q, condition, fmt.Sprintf("hash(e.analysis_id) %% %d = %d", shards, k))
+		stmt := "INSERT INTO " + DuckDB{}.Table(dataset, table) + "\n" + shard
+		if k == 0 {
+			stmt = CreateTableAs(DuckDB{}, dataset, table, shard, WriteTruncate, TableInfo{})
+		}
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("duckdb: shard %d of %d: %w\nin query:\n%s", k+1, shards, err, stmt)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("duckdb: committing the shards: %w", err)
 	}
 	return nil
 }

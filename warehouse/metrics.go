@@ -126,9 +126,10 @@ ORDER BY e.analysis_id, e.branch`,
 // exposures basis with an exposure signal, the exposure columns are recomputed from the
 // signal over this window.
 func (q MetricsQuery) enrollmentsCTE(d Dialect) (string, error) {
+	shard := clientShard(d, q.EnrollmentsTable)
 	plain := fmt.Sprintf(`enrollments AS (
-    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
-)`, q.EnrollmentsTable)
+    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw%s
+)`, q.EnrollmentsTable, shard)
 	if q.Basis != BasisExposures || q.Exposure == nil {
 		return plain, nil
 	}
@@ -141,7 +142,7 @@ func (q MetricsQuery) enrollmentsCTE(d Dialect) (string, error) {
 		segments += ", re." + d.Ident(s)
 	}
 	return fmt.Sprintf(`raw_enrollments AS (
-    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw
+    SELECT e.*, aw.* FROM %s e CROSS JOIN analysis_windows aw%s
 ),
 exposures AS (
     %s
@@ -152,7 +153,23 @@ enrollments AS (
         re.analysis_window_start, re.analysis_window_end%s
     FROM raw_enrollments re
     LEFT JOIN exposures x USING (analysis_id, branch)
-)`, q.EnrollmentsTable, q.Exposure.query(d, "raw_enrollments", from, to, unit(q.AnalysisUnit)), segments), nil
+)`, q.EnrollmentsTable, shard, q.Exposure.query(d, "raw_enrollments", from, to, unit(q.AnalysisUnit)), segments), nil
+}
+
+// shardMarker opens the comment of clientShard.
+const shardMarker = "/* jetstream:clients of "
+
+// clientShard is, in the DuckDB dialect, the condition where the DuckDB client restricts the
+// enrollments (alias e) to one shard of the clients when it writes a metrics table in
+// several statements (see duckDB.writeSharded): TRUE, after a comment naming the
+// enrollments table, so that the SQL as rendered reads every client. Every client's row
+// depends on that client's enrollment and data rows only, so the shards' rows are the
+// query's rows. BigQuery runs the query in one statement ("").
+func clientShard(d Dialect, enrollments string) string {
+	if d.Name() != "duckdb" {
+		return ""
+	}
+	return "\n    WHERE " + shardMarker + enrollments + " */ TRUE"
 }
 
 // dataSourceCTE aggregates one data source's rows per enrolled client over the window. It

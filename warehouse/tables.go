@@ -48,6 +48,15 @@ func WriteTable(ctx context.Context, c Client, dataset, table, sql string, dispo
 			return fmt.Errorf("%s.%s: %w", dataset, table, ErrTableExists)
 		}
 	}
+	if w, ok := c.(shardedWriter); ok && disposition == WriteTruncate {
+		written, err := w.writeSharded(ctx, dataset, table, sql)
+		if err != nil {
+			return fmt.Errorf("writing %s.%s: %w", dataset, table, err)
+		}
+		if written {
+			return nil
+		}
+	}
 	if r, ok := c.(interface{ replacesInPlace() bool }); ok && disposition == WriteTruncate && !r.replacesInPlace() {
 		if err := c.DropTable(ctx, dataset, table); err != nil {
 			return err
@@ -58,6 +67,13 @@ func WriteTable(ctx context.Context, c Client, dataset, table, sql string, dispo
 		return fmt.Errorf("writing %s.%s: %w", dataset, table, err)
 	}
 	return nil
+}
+
+// shardedWriter is a client that writes a metrics query's table in several statements, one
+// per shard of the enrolled clients, when the query has many clients (see clientShard);
+// written is false when it left the table to the one CREATE TABLE AS statement.
+type shardedWriter interface {
+	writeSharded(ctx context.Context, dataset, table, sql string) (written bool, err error)
 }
 
 // CreateTableAs renders the DDL of WriteTable. BigQuery gets the description and labels as

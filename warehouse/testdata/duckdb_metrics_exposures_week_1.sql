@@ -3,6 +3,7 @@ WITH analysis_windows AS (
 ),
 enrollments AS (
     SELECT e.*, aw.* FROM "mozanalysis"."enrollments_test_experiment" e CROSS JOIN analysis_windows aw
+    WHERE /* jetstream:clients of "mozanalysis"."enrollments_test_experiment" */ TRUE
 ),
 ds_0_rows AS (
     SELECT e.analysis_id AS jetstream_enrolled_id, e.branch AS jetstream_enrolled_branch, ds.*
