@@ -49,8 +49,9 @@ func ReadClients(s beam.Scope, queries beam.PCollection) (values, pairs, models,
 	return out[0], out[1], out[2], out[3], beam.Flatten(s, prepareErrs, out[4])
 }
 
-// ReadTask is one part of a query's result to read: rows whose analysis_id hashes to Part
-// of Query.ReadParts, so that a big result is read by several workers at once.
+// ReadTask is one part of a query's result to read: part Part of Query.ReadParts disjoint
+// parts of its metrics table (warehouse.Dialect.Part: a rowid range on DuckDB, a hash of
+// analysis_id on BigQuery), so that a big result is read by several workers at once.
 type ReadTask struct {
 	Query Query
 	Part  int

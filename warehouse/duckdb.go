@@ -26,7 +26,10 @@ type duckDB struct {
 	db    *sql.DB
 	file  bool   // a database file, not an in-memory database (whose tables trimming would spill)
 	limit string // the memory_limit: the URL's, or DuckDB's default as it printed it at opening
-	mu    sync.RWMutex
+	// metricsLimit, when set, is the memory_limit of the metrics queries (see
+	// MetricsMemoryLimit); the URL's memory_limit, when given, applies to every statement.
+	metricsLimit string
+	mu           sync.RWMutex
 }
 
 // DefaultDuckDBMemoryLimit is the memory limit of a local DuckDB warehouse opened from a URL
@@ -41,6 +44,15 @@ type duckDB struct {
 // `duckdb:PATH?memory_limit=SIZE` sets another; queries that need more spill to disk next
 // to the database file (temp_directory), or fail.
 const DefaultDuckDBMemoryLimit = "2GB"
+
+// MetricsMemoryLimit is the memory limit of the metrics queries of a local DuckDB warehouse
+// opened without ?memory_limit. DuckDB fills its buffer pool up to the limit with cached
+// table blocks while a query runs, so the limit is what the query costs in RSS: the
+// metrics queries run beside the pipeline, and 1536MB keeps a 1M-client analysis under
+// 2 GB (with 2GB it peaked at 2.1–2.2 GB). Their shards of up to shardClients clients fit
+// it; the enrollments query, written before the pipeline starts and not sharded, keeps
+// DefaultDuckDBMemoryLimit (it fails within 1536MB at 5M clients).
+const MetricsMemoryLimit = "1536MB"
 
 // openDuckDB opens location, a database file with an optional ?memory_limit=SIZE.
 func openDuckDB(location string) (Client, error) {
@@ -61,7 +73,11 @@ func openDuckDB(location string) (Client, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("database file: %w (generate the sample with `jetstream sample-data`)", err)
 	}
-	return newDuckDBLimited(path, limit)
+	c, err := newDuckDBLimited(path, limit)
+	if err == nil && options == "" {
+		c.metricsLimit = MetricsMemoryLimit
+	}
+	return c, err
 }
 
 // memoryLimit is a DuckDB memory size: a number and a unit.
@@ -153,10 +169,10 @@ func (c *duckDB) trim() error {
 // statement. The metrics query's hash joins and aggregates grow with the clients (about
 // 1.2 GB at 1M clients for the benchmark's 22 metric columns over two windows): at 5M
 // clients it failed within 2GB, and without a limit DuckDB peaked at 10.8 GB. In shards
-// of up to 1.75M clients it runs within DefaultDuckDBMemoryLimit (5M clients: 3 shards,
-// 2.2 GB of RSS). Each shard scans the data source again (about 13 s a window at 5M
-// clients), so shards are not smaller than needed.
-var shardClients int64 = 1_750_000
+// of up to 1M clients it runs within MetricsMemoryLimit (5M clients: 5 shards, 1.7 GB of
+// RSS). Each shard scans the data source again (about 13 s a window at 5M clients), so
+// shards are not smaller than needed.
+var shardClients int64 = 1_000_000
 
 // minShardClients is the smallest shard writeSharded retries with after running out of memory.
 const minShardClients = 100_000
@@ -171,8 +187,10 @@ var shardCondition = regexp.MustCompile(regexp.QuoteMeta(shardMarker) + `(.+?) \
 // statement hold 1/shards of the clients. The table has the same rows (a client's row
 // depends only on that client); each statement's rows are in ORDER BY order, the table's
 // are not. A shard that runs out of memory rolls the transaction back, and the table is
-// written again in twice as many shards. Queries without the condition, or with fewer
-// clients, are left to WriteTable's one statement (written false).
+// written again in twice as many shards. With a MetricsMemoryLimit, a query of fewer
+// clients is written here too, in one statement, within that limit. Queries without the
+// condition, and small ones without a metrics limit, are left to WriteTable's one
+// statement (written false).
 func (c *duckDB) writeSharded(ctx context.Context, dataset, table, q string) (bool, error) {
 	m := shardCondition.FindStringSubmatch(q)
 	if m == nil {
@@ -183,8 +201,11 @@ func (c *duckDB) writeSharded(ctx context.Context, dataset, table, q string) (bo
 	if err != nil {
 		return false, fmt.Errorf("duckdb: counting the enrolled clients in %s to shard the query: %w", m[1], err)
 	}
-	shards := (clients + shardClients - 1) / shardClients
-	for shards > 1 {
+	shards := max(1, (clients+shardClients-1)/shardClients)
+	if shards == 1 && c.metricsLimit == "" {
+		return false, nil // one statement, within the warehouse's limit: WriteTable's
+	}
+	for {
 		err := c.statement(func() error { return c.writeShards(ctx, dataset, table, q, m[0], shards) })
 		var derr *duckdb.Error
 		if err == nil || !errors.As(err, &derr) || derr.Type != duckdb.ErrorTypeOutOfMemory || clients/(shards*2) < minShardClients {
@@ -192,7 +213,6 @@ func (c *duckDB) writeSharded(ctx context.Context, dataset, table, q string) (bo
 		}
 		shards *= 2
 	}
-	return false, nil
 }
 
 // writeShards runs the statements of writeSharded in one transaction on one connection.
@@ -202,6 +222,18 @@ func (c *duckDB) writeShards(ctx context.Context, dataset, table, q, condition s
 		return err
 	}
 	defer conn.Close()
+	if c.metricsLimit != "" {
+		// The setting is the database's: concurrent statements (reads of metrics tables,
+		// which need little of it) run within it too until it is restored.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", c.metricsLimit)); err != nil {
+			return fmt.Errorf("duckdb: setting the metrics queries' memory limit: %w", err)
+		}
+		defer func() {
+			if _, rerr := conn.ExecContext(context.Background(), fmt.Sprintf("SET memory_limit = '%s'", c.limit)); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("duckdb: restoring the memory limit: %w", rerr))
+			}
+		}()
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("duckdb: %w", err)
 	}
@@ -213,7 +245,10 @@ func (c *duckDB) writeShards(ctx context.Context, dataset, table, q, condition s
 		}
 	}()
 	for k := range shards {
-		shard := strings.ReplaceAll(q, condition, fmt.Sprintf("hash(e.analysis_id) %% %d = %d", shards, k))
+		shard := q // one shard: every client (the condition is TRUE)
+		if shards > 1 {
+			shard = strings.ReplaceAll(q, condition, fmt.Sprintf("hash(e.analysis_id) %% %d = %d", shards, k))
+		}
 		stmt := "INSERT INTO " + DuckDB{}.Table(dataset, table) + "\n" + shard
 		if k == 0 {
 			stmt = CreateTableAs(DuckDB{}, dataset, table, shard, WriteTruncate, TableInfo{})

@@ -173,3 +173,43 @@ func TestDuckDBParts(t *testing.T) {
 		}
 	}
 }
+
+// With a metrics memory limit (a warehouse opened from a URL without memory_limit), a
+// metrics query of few clients is written in one statement within that limit, and the
+// warehouse's limit is back afterwards; opening with ?memory_limit= leaves none.
+func TestMetricsMemoryLimit(t *testing.T) {
+	c := shardFixture(t)
+	ctx := context.Background()
+	q := MetricsQuery{Slug: "exp", EnrollmentsTable: `"mozanalysis"."enrollments_exp"`, Basis: BasisEnrollments,
+		WindowEnd: 6, FirstDate: date("2020-01-01"), LastDate: date("2020-01-13"),
+		Metrics: []Metric{{Name: "days", SelectExpression: "COUNT(submission_date)", DataSource: DataSource{
+			Name: "clients_daily", FromExpression: "telemetry.clients_daily", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}}}}
+	sql, err := q.SQL(DuckDB{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := collect(t, c, `SELECT 'limit', current_setting('memory_limit')`)["limit"][1]
+	c.metricsLimit = "64MB"
+	written, err := c.writeSharded(ctx, "mozanalysis", "m", sql)
+	if err != nil || !written {
+		t.Fatalf("writeSharded = %v, %v; want the table written in one statement within the metrics limit", written, err)
+	}
+	got := collect(t, c, `SELECT 'n', (SELECT count(*) FROM mozanalysis.m), current_setting('memory_limit')`)["n"]
+	if fmt.Sprint(got[1]) != "3001" || got[2] != before {
+		t.Errorf("%v rows, memory_limit %v after writing; want 3001, %v", got[1], got[2], before)
+	}
+	dir := t.TempDir()
+	for name, want := range map[string]string{"default.duckdb": MetricsMemoryLimit, "limited.duckdb?memory_limit=3GB": ""} {
+		path := filepath.Join(dir, strings.TrimSuffix(name, "?memory_limit=3GB"))
+		if err := c.Exec(ctx, fmt.Sprintf("ATTACH '%s' AS u; DETACH u", path)); err != nil {
+			t.Fatal(err)
+		}
+		w, err := Open("duckdb:" + filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.(*duckDB).metricsLimit; got != want {
+			t.Errorf("%s: metrics memory limit %q, want %q", name, got, want)
+		}
+	}
+}
