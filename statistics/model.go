@@ -26,10 +26,10 @@ import (
 // bulk, and the clipped moments are Bulk plus the clipped tail, exactly: the same bits as
 // from every pair (the moments are exact sums). Otherwise group fails. That needs a branch
 // with more than a fraction 2·d·B of its clients above the pooled threshold: twice what
-// it has when, with equal allocations, it holds the whole pooled top d·N. So it takes a
-// small branch (a 5% branch of two) holding nearly all of the pooled top, or pairs
-// arriving sorted by decreasing y; the pipeline reads clients in a random order (by
-// analysis_id).
+// it has when, with equal allocations, it holds the whole pooled top d·N. A small branch
+// can get there with a strong effect on heavy users (a 5% branch of two holding a fifth
+// of the pooled top), as can pairs arriving sorted by decreasing y; the pipeline reads
+// clients in a random order (by analysis_id).
 //
 // Like Tally it is a Beam-encodable CombineFn accumulator: exported fields only.
 type ModelTally struct {
