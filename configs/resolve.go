@@ -14,14 +14,17 @@ import (
 // Analysis is a resolved configuration: everything the planner and the pipeline need to
 // analyse one experiment.
 type Analysis struct {
-	Slug             string // Experimenter (normandy) slug
-	AppName          string
-	AppID            string
-	Branches         []string
-	ReferenceBranch  string
-	StartDate        time.Time
-	EndDate          time.Time // zero while the experiment is live
-	EnrollmentPeriod int       // days; 0 when unknown
+	Slug     string // Experimenter (normandy) slug
+	AppName  string
+	AppID    string
+	Branches []string
+	// SmallestBranchShare is the smallest branch's share of the clients (Experimenter's
+	// ratios), which sizes what the pipeline keeps of a linear model's top pairs.
+	SmallestBranchShare float64
+	ReferenceBranch     string
+	StartDate           time.Time
+	EndDate             time.Time // zero while the experiment is live
+	EnrollmentPeriod    int       // days; 0 when unknown
 	// EnrollmentPeriodSource says where EnrollmentPeriod came from: "config" ([experiment]
 	// enrollment_period), "enrollmentEndDate" (Experimenter's enrollment end − start + 1),
 	// "proposedEnrollment", or "" when none is known.
@@ -188,6 +191,7 @@ func (r *resolver) resolve(exp experimenter.Experiment) (*Analysis, error) {
 		AppName:              exp.AppName,
 		AppID:                orStr(exp.AppID, appIDs[exp.AppName]),
 		Branches:             exp.BranchNames(),
+		SmallestBranchShare:  exp.SmallestBranchShare(),
 		ReferenceBranch:      orStr(e.ReferenceBranch, exp.ReferenceBranch),
 		StartDate:            exp.StartDate,
 		EndDate:              exp.EndDate,

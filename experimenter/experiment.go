@@ -86,6 +86,23 @@ func (e Experiment) BranchNames() []string {
 	return names
 }
 
+// SmallestBranchShare is the smallest branch's share of the clients, from the branch
+// ratios: 1/len(Branches) when the ratios are missing (all 0), 1 without branches.
+func (e Experiment) SmallestBranchShare() float64 {
+	if len(e.Branches) == 0 {
+		return 1
+	}
+	total, smallest := 0, e.Branches[0].Ratio
+	for _, b := range e.Branches {
+		total += b.Ratio
+		smallest = min(smallest, b.Ratio)
+	}
+	if total <= 0 || smallest < 0 {
+		return 1 / float64(len(e.Branches))
+	}
+	return float64(smallest) / float64(total)
+}
+
 // EnrollmentPeriod is the number of enrollment days Jetstream uses when the config does not
 // override it: (enrollmentEndDate − startDate) + 1 when both are known, else proposedEnrollment.
 func (e Experiment) EnrollmentPeriod() int {

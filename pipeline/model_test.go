@@ -48,7 +48,7 @@ func TestAnalyseModelTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frac, _ := statistics.ModelTailFraction(stat, 2)
+	frac, _ := statistics.ModelTailFraction(stat, 0.5)
 	cfg := transforms.Config{Seed: 3, Experiments: []transforms.ExperimentConfig{{
 		Slug: "exp-a", TableSlug: "exp_a", Branches: []string{"control", "treatment"}, ReferenceBranch: "control",
 		Metrics: []transforms.MetricConfig{{Name: "active_hours", Statistics: []transforms.StatisticConfig{{Name: "linear_model_mean", Params: params}}}},

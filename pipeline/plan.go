@@ -448,7 +448,7 @@ func queryColumns(a *configs.Analysis, dates Dates, period configs.Period, basis
 			c.metrics = append(c.metrics, m)
 			c.unanalysed = append(c.unanalysed, column)
 		}
-		model, tail := modelTally(a.Metrics[name], len(a.Branches))
+		model, tail := modelTally(a.Metrics[name], a.SmallestBranchShare)
 		c.pairs = append(c.pairs, transforms.PairColumns{Metric: name, X: name, Y: column, Model: model, TailFraction: tail})
 	}
 	for _, name := range deferred {
@@ -497,16 +497,16 @@ type covariate struct {
 
 // modelTally tells how the (metric, covariate) pairs of metric are tallied: as a
 // statistics.ModelTally (model) unless one of its linear models has pre-treatments, which
-// need the pairs themselves; tail is the largest TailFraction its linear models need in an
-// experiment of that many branches.
-func modelTally(m *configs.Metric, branches int) (model bool, tail float64) {
+// need the pairs themselves; tail is the largest TailFraction its linear models need when
+// the smallest branch has that share of the clients.
+func modelTally(m *configs.Metric, smallestShare float64) (model bool, tail float64) {
 	model = true
 	for _, st := range m.Statistics {
 		s, err := statistics.New(st.Name, st.Params)
 		if err != nil {
 			continue // reported when the statistic is computed
 		}
-		frac, ok := statistics.ModelTailFraction(s, branches)
+		frac, ok := statistics.ModelTailFraction(s, smallestShare)
 		if !ok {
 			continue
 		}

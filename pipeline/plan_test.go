@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math"
 	"testing"
 
 	"github.com/jetstream-beam/jetstream/configs"
@@ -36,7 +37,8 @@ func TestEnrollmentsSource(t *testing.T) {
 // TestModelTallyDecision: a metric's (metric, covariate) pairs are read as a model tally
 // sized for its linear models' largest drop_highest, unless a linear model has
 // pre-treatments (they need the pairs themselves); other statistics do not matter. The
-// tail grows with the branches (2·d·B), at least two, at most every pair.
+// tail grows as the smallest branch's share shrinks (2·d/share, the share at most 1/2),
+// up to every pair.
 func TestModelTallyDecision(t *testing.T) {
 	cov := map[string]any{"period": "preenrollment_week"}
 	lm := configs.StatisticSpec{Name: "linear_model_mean", Params: map[string]any{"covariate_adjustment": cov}}
@@ -46,22 +48,24 @@ func TestModelTallyDecision(t *testing.T) {
 	censored.PreTreatments = []configs.PreTreatmentSpec{{Name: "censor_highest_values", Params: map[string]any{"fraction": 0.9}}}
 	boot := configs.StatisticSpec{Name: "bootstrap_mean", Params: map[string]any{}, PreTreatments: []configs.PreTreatmentSpec{{Name: "log"}}}
 	cases := []struct {
-		stats    []configs.StatisticSpec
-		branches int
-		model    bool
-		tail     float64
+		stats []configs.StatisticSpec
+		share float64 // the smallest branch's
+		model bool
+		tail  float64
 	}{
-		{[]configs.StatisticSpec{lm}, 2, true, 0.02},
+		{[]configs.StatisticSpec{lm}, 0.5, true, 0.02},
 		{[]configs.StatisticSpec{lm}, 1, true, 0.02},
-		{[]configs.StatisticSpec{lm}, 5, true, 0.05},
-		{[]configs.StatisticSpec{dau}, 2, true, 0},
-		{[]configs.StatisticSpec{dau, lmDrop, boot}, 2, true, 0.2},
-		{[]configs.StatisticSpec{lmDrop}, 20, true, 1},
-		{[]configs.StatisticSpec{censored, dau}, 2, false, 0.02},
+		{[]configs.StatisticSpec{lm}, 0.2, true, 0.05},
+		{[]configs.StatisticSpec{lm}, 0.05, true, 0.2},
+		{[]configs.StatisticSpec{lm}, 0, true, 1},
+		{[]configs.StatisticSpec{dau}, 0.5, true, 0},
+		{[]configs.StatisticSpec{dau, lmDrop, boot}, 0.5, true, 0.2},
+		{[]configs.StatisticSpec{lmDrop}, 0.05, true, 1},
+		{[]configs.StatisticSpec{censored, dau}, 0.5, false, 0.02},
 	}
 	for i, c := range cases {
-		model, tail := modelTally(&configs.Metric{Name: "m", Statistics: c.stats}, c.branches)
-		if model != c.model || tail != c.tail {
+		model, tail := modelTally(&configs.Metric{Name: "m", Statistics: c.stats}, c.share)
+		if model != c.model || math.Abs(tail-c.tail) > 1e-15 {
 			t.Errorf("case %d: model %v, tail fraction %v; want %v, %v", i, model, tail, c.model, c.tail)
 		}
 	}

@@ -222,7 +222,7 @@ func simulateOne(cfg Config, stats [3]statistics.Statistic, i int) (result, erro
 	}
 	modelTail := 0.0
 	for k, s := range simulated {
-		if frac, ok := statistics.ModelTailFraction(stats[k], 2); ok && s.name == "linear_model_mean" {
+		if frac, ok := statistics.ModelTailFraction(stats[k], 0.5); ok && s.name == "linear_model_mean" {
 			modelTail = frac
 		}
 	}

@@ -15,9 +15,9 @@ import (
 //   - Covariate is the tally of every x: t_x, the integer check and q̄ (10,000 quantiles
 //     of the clipped pooled covariate) need the column itself;
 //   - Tail holds, as pairs, those with one of the K largest y or one of the K largest x,
-//     K = ⌈TailFraction·m⌉ + minModelTail for m pairs; TailFraction is 2·d·B for the
-//     largest drop_highest d of the statistics that read it and B branches (see
-//     ModelTailFraction);
+//     K = ⌈TailFraction·m⌉ + minModelTail for m pairs; TailFraction is 2·d/s for the
+//     largest drop_highest d of the statistics that read it and the smallest branch's
+//     share s of the clients (at most 1/2; see ModelTailFraction);
 //   - Bulk holds the exact moments of the other pairs, and BulkMaxY, BulkMaxX their
 //     largest values. Once a pruning has set CutY and CutX (its K-th largest y and x), a
 //     pair at or below both goes straight to Bulk: most pairs never enter the tail.
@@ -25,11 +25,10 @@ import (
 // At the end (group), if BulkMaxY ≤ t and BulkMaxX ≤ t_x the clip is the identity on the
 // bulk, and the clipped moments are Bulk plus the clipped tail, exactly: the same bits as
 // from every pair (the moments are exact sums). Otherwise group fails. That needs a branch
-// with more than a fraction 2·d·B of its clients above the pooled threshold: twice what
-// it has when, with equal allocations, it holds the whole pooled top d·N. A small branch
-// can get there with a strong effect on heavy users (a 5% branch of two holding a fifth
-// of the pooled top), as can pairs arriving sorted by decreasing y; the pipeline reads
-// clients in a random order (by analysis_id).
+// with more than a fraction 2·d/s of its clients above the pooled threshold: twice what
+// the smallest branch has when it holds the whole pooled top d·N. Pairs arriving sorted by
+// decreasing y could do it too; the pipeline reads clients in a random order (by
+// analysis_id).
 //
 // Like Tally it is a Beam-encodable CombineFn accumulator: exported fields only.
 type ModelTally struct {
@@ -46,16 +45,21 @@ type ModelTally struct {
 // part, a bundle) are never pruned below their expected share of the pooled top.
 const minModelTail = 256
 
-// ModelTailFraction is the TailFraction that the pairs read by statistic s need in an
-// experiment of the given number of branches: 2·d·max(B, 2) for its drop_highest d (see
-// ModelTally). ok is false when s is not a linear model (linear_model_mean,
-// per_client_dau_impact), which never reads a model tally.
-func ModelTailFraction(s Statistic, branches int) (float64, bool) {
+// ModelTailFraction is the TailFraction that the pairs read by statistic s need when the
+// smallest branch has the given share of the clients: 2·d/share for its drop_highest d,
+// the share at most 1/2 (2·d·B with B equal branches; see ModelTally). ok is false when s
+// is not a linear model (linear_model_mean, per_client_dau_impact), which never reads a
+// model tally.
+func ModelTailFraction(s Statistic, smallestShare float64) (float64, bool) {
 	lm, ok := s.(linearModelMean)
 	if !ok {
 		return 0, false
 	}
-	return min(1, 2*lm.dropHighest*float64(max(branches, 2))), true
+	share := min(smallestShare, 0.5)
+	if !(share > 0) {
+		return 1, true
+	}
+	return min(1, 2*lm.dropHighest/share), true
 }
 
 // NewModelTally is an empty model tally with the given TailFraction.

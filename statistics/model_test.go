@@ -82,7 +82,7 @@ func TestModelTallyMatchesPairs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			frac, ok := ModelTailFraction(st, 2)
+			frac, ok := ModelTailFraction(st, 0.5)
 			if !ok {
 				t.Fatalf("%s: ModelTailFraction not ok", name)
 			}
@@ -120,7 +120,7 @@ func TestModelTallyMatchesPairs(t *testing.T) {
 func TestModelTallyRefusesUnsafeBulk(t *testing.T) {
 	g := rand.New(rand.NewPCG(13, 14))
 	st, _ := New("linear_model_mean", map[string]any{"covariate_adjustment": map[string]any{"period": "preenrollment_week"}})
-	frac, _ := ModelTailFraction(st, 2)
+	frac, _ := ModelTailFraction(st, 0.5)
 	var inputs []Input
 	for _, branch := range []string{"control", "treatment"} {
 		c := randomModelClients(g, branch, 100000, 0, false)

@@ -247,7 +247,7 @@ func preTreat(sc StatisticConfig, stat statistics.Statistic, inputs []statistics
 	if len(sc.PreTreatments) == 0 {
 		return inputs, nil
 	}
-	if _, ok := statistics.ModelTailFraction(stat, 0); !ok {
+	if _, ok := statistics.ModelTailFraction(stat, 0.5); !ok {
 		inputs = slices.Clone(inputs)
 		for i := range inputs {
 			inputs[i].Model = statistics.ModelTally{}
