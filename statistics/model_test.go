@@ -1,6 +1,7 @@
 package statistics
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -128,7 +129,7 @@ func TestModelTallyRefusesUnsafeBulk(t *testing.T) {
 		for i := range order {
 			order[i] = i
 		}
-		slices.SortFunc(order, func(a, b int) int { return -cmpFloat(c.y[a], c.y[b]) })
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(c.y[b], c.y[a]) })
 		in := Input{Branch: branch, Model: NewModelTally(frac)}
 		for _, i := range order {
 			in.Tally.Add(c.y[i])
@@ -143,16 +144,6 @@ func TestModelTallyRefusesUnsafeBulk(t *testing.T) {
 	if len(rows) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "kept too few top values") {
 		t.Fatalf("rows %v, errs %v: want no rows and the bulk error", rows, errs)
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // BenchmarkModelTallyAdd: pairs in a random order, as the pipeline reads them.

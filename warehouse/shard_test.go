@@ -103,10 +103,7 @@ func TestShardedMetricsTable(t *testing.T) {
 func TestShardedOnlyWhenNeeded(t *testing.T) {
 	c := shardFixture(t)
 	ctx := context.Background()
-	q := MetricsQuery{Slug: "exp", EnrollmentsTable: `"mozanalysis"."enrollments_exp"`, Basis: BasisEnrollments,
-		WindowEnd: 6, FirstDate: date("2020-01-01"), LastDate: date("2020-01-13"),
-		Metrics: []Metric{{Name: "days", SelectExpression: "COUNT(submission_date)", DataSource: DataSource{
-			Name: "clients_daily", FromExpression: "telemetry.clients_daily", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}}}}
+	q := daysQuery()
 	sql, err := q.SQL(DuckDB{})
 	if err != nil {
 		t.Fatal(err)
@@ -180,10 +177,7 @@ func TestDuckDBParts(t *testing.T) {
 func TestMetricsMemoryLimit(t *testing.T) {
 	c := shardFixture(t)
 	ctx := context.Background()
-	q := MetricsQuery{Slug: "exp", EnrollmentsTable: `"mozanalysis"."enrollments_exp"`, Basis: BasisEnrollments,
-		WindowEnd: 6, FirstDate: date("2020-01-01"), LastDate: date("2020-01-13"),
-		Metrics: []Metric{{Name: "days", SelectExpression: "COUNT(submission_date)", DataSource: DataSource{
-			Name: "clients_daily", FromExpression: "telemetry.clients_daily", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}}}}
+	q := daysQuery()
 	sql, err := q.SQL(DuckDB{})
 	if err != nil {
 		t.Fatal(err)
@@ -212,4 +206,12 @@ func TestMetricsMemoryLimit(t *testing.T) {
 			t.Errorf("%s: metrics memory limit %q, want %q", name, got, want)
 		}
 	}
+}
+
+// daysQuery is a one-metric query over shardFixture's enrollments.
+func daysQuery() MetricsQuery {
+	return MetricsQuery{Slug: "exp", EnrollmentsTable: `"mozanalysis"."enrollments_exp"`, Basis: BasisEnrollments,
+		WindowEnd: 6, FirstDate: date("2020-01-01"), LastDate: date("2020-01-13"),
+		Metrics: []Metric{{Name: "days", SelectExpression: "COUNT(submission_date)", DataSource: DataSource{
+			Name: "clients_daily", FromExpression: "telemetry.clients_daily", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}}}}
 }
