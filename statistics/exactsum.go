@@ -69,6 +69,10 @@ func (s *ExactSum) Add(v float64) {
 // AddProduct adds a·b exactly: the product is split into its rounded value and its
 // rounding error (math.FMA is correctly rounded on every platform), both added.
 func (s *ExactSum) AddProduct(a, b float64) {
+	if a == 1 { // one client: nothing to round
+		s.Add(b)
+		return
+	}
 	p := a * b
 	s.Add(p)
 	if !math.IsInf(p, 0) && !math.IsNaN(p) {

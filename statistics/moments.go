@@ -20,15 +20,6 @@ type Moments struct {
 
 // Add adds the pair (y, x) c times (c ≥ 1, below 2⁵³).
 func (m *Moments) Add(y, x float64, c int64) {
-	if c == 1 { // the usual case: one client
-		m.N++
-		m.Y.Add(y)
-		m.X.Add(x)
-		addWeightedProduct(&m.YY, 1, y, y)
-		addWeightedProduct(&m.XX, 1, x, x)
-		addWeightedProduct(&m.XY, 1, x, y)
-		return
-	}
 	w := float64(c)
 	m.N += c
 	m.Y.AddProduct(w, y)
@@ -46,14 +37,8 @@ func addWeightedProduct(s *ExactSum, w, a, b float64) {
 		s.AddProduct(w, p)
 		return
 	}
-	e := math.FMA(a, b, -p)
-	if w == 1 {
-		s.Add(p)
-		s.Add(e)
-		return
-	}
 	s.AddProduct(w, p)
-	s.AddProduct(w, e)
+	s.AddProduct(w, math.FMA(a, b, -p))
 }
 
 // clone is a copy that shares no memory with m.
