@@ -212,6 +212,17 @@ func newStatistics(replicates int) ([3]statistics.Statistic, error) {
 	return out, nil
 }
 
+// modelTail is the tail fraction of the linear model's model tallies in a two-branch
+// experiment of equal branches, as the pipeline's plan sizes it.
+func modelTail(stats [3]statistics.Statistic) float64 {
+	for k, s := range simulated {
+		if frac, ok := statistics.ModelTailFraction(stats[k], 0.5); ok && s.name == "linear_model_mean" {
+			return frac
+		}
+	}
+	return 0
+}
+
 // simulateOne generates experiment i and computes its statistics the way
 // transforms.ComputeCells does: statistics.Compute over the branches' inputs, each branch
 // seeded by statistics.Seed(seed, "experiment i", branch, statistic).
@@ -220,13 +231,7 @@ func simulateOne(cfg Config, stats [3]statistics.Statistic, i int) (result, erro
 	if err != nil {
 		return result{}, fmt.Errorf("experiment %d: %w", i, err)
 	}
-	modelTail := 0.0
-	for k, s := range simulated {
-		if frac, ok := statistics.ModelTailFraction(stats[k], 0.5); ok && s.name == "linear_model_mean" {
-			modelTail = frac
-		}
-	}
-	continuous, binary := Inputs(data, modelTail)
+	continuous, binary := Inputs(data, modelTail(stats))
 	var r result
 	for k, s := range simulated {
 		inputs := continuous

@@ -99,13 +99,14 @@ func newWinsorKernel(values []float64, counts []int64, drop, eps float64) *winso
 	for _, c := range counts {
 		n += c
 	}
+	top, tail := topClients(n, drop), tailClients(n, drop)
 	topCut, mass := len(values), int64(0)
-	for topCut > 0 && mass+counts[topCut-1] <= topClients(n, drop) {
+	for topCut > 0 && mass+counts[topCut-1] <= top {
 		topCut--
 		mass += counts[topCut]
 	}
 	cut := topCut
-	for cut > 0 && mass < tailClients(n, drop) {
+	for cut > 0 && mass < tail {
 		cut--
 		mass += counts[cut]
 	}
