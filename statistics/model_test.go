@@ -104,10 +104,11 @@ func TestModelTallyMatchesPairs(t *testing.T) {
 			if !sameRows(got, want) {
 				t.Errorf("%s (integer %v): rows from model tallies differ:\n got %v\nwant %v", name, integer, got, want)
 			}
-			for _, in := range models[:2] {
-				if in.Model.Bulk.N == 0 || len(in.Model.Tail.X) > 20000/10 {
-					t.Errorf("%s (integer %v), %s: tail of %d distinct pairs, bulk %d: not pruned",
-						name, integer, in.Branch, len(in.Model.Tail.X), in.Model.Bulk.N)
+			// Pruning keeps fewer than K pairs above each column's cut: under 2K in all.
+			for _, in := range models {
+				if k := in.Model.keep(); in.Model.Bulk.N == 0 || in.Model.Tail.N() >= 2*k {
+					t.Errorf("%s (integer %v), %s: %d pairs in the tail (K = %d), %d in the bulk: not pruned",
+						name, integer, in.Branch, in.Model.Tail.N(), k, in.Model.Bulk.N)
 				}
 			}
 		}

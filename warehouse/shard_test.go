@@ -104,10 +104,7 @@ func TestShardedOnlyWhenNeeded(t *testing.T) {
 	c := shardFixture(t)
 	ctx := context.Background()
 	q := daysQuery()
-	sql, err := q.SQL(DuckDB{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sql := duckDBSQL(t, q)
 	for _, tc := range []struct {
 		sql     string
 		clients int64
@@ -178,10 +175,7 @@ func TestMetricsMemoryLimit(t *testing.T) {
 	c := shardFixture(t)
 	ctx := context.Background()
 	q := daysQuery()
-	sql, err := q.SQL(DuckDB{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sql := duckDBSQL(t, q)
 	before := collect(t, c, `SELECT 'limit', current_setting('memory_limit')`)["limit"][1]
 	c.metricsLimit = "64MB"
 	written, err := c.writeSharded(ctx, "mozanalysis", "m", sql)
@@ -214,4 +208,14 @@ func daysQuery() MetricsQuery {
 		WindowEnd: 6, FirstDate: date("2020-01-01"), LastDate: date("2020-01-13"),
 		Metrics: []Metric{{Name: "days", SelectExpression: "COUNT(submission_date)", DataSource: DataSource{
 			Name: "clients_daily", FromExpression: "telemetry.clients_daily", ClientIDColumn: "client_id", SubmissionDateColumn: "submission_date"}}}}
+}
+
+// duckDBSQL renders q in the DuckDB dialect.
+func duckDBSQL(t *testing.T, q MetricsQuery) string {
+	t.Helper()
+	sql, err := q.SQL(DuckDB{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql
 }
